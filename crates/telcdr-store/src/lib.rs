@@ -1,0 +1,174 @@
+//! Storage for telcdr: the [`Store`] trait that the server and the CLI talk to,
+//! the query and page types of the hot path, and the backends behind it.
+//!
+//! The store knows call records as indexed columns plus an opaque body (the
+//! exact JSON bytes that will be served); it knows nothing of Tencent's
+//! envelope, signatures or HTTP. Every method is blocking: callers on an async
+//! runtime run them on a blocking thread.
+//!
+//! Invariants every backend keeps:
+//! - a record's identity is (sdk_app_id, session_id); writing it again
+//!   replaces it and bumps its revision;
+//! - `put_records` returns only once the batch is durable (it survives
+//!   `kill -9` of the process);
+//! - `query_cdrs` returns an exact total and any page without scanning the
+//!   whole window (per-tenant hourly counts kept in the write transaction).
+
+mod record;
+pub mod sqlite;
+
+pub use record::NewRecord;
+
+use std::fmt;
+
+/// What a write did to one record of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// No record with this (sdk_app_id, session_id) existed.
+    Inserted,
+    /// An earlier revision existed and was replaced.
+    Replaced,
+}
+
+/// One DescribeTelCdr-shaped query: a tenant, an inclusive window on the
+/// call's initiation `Time`, optional filters, and a page.
+///
+/// Order is newest first by time, ties by session id ascending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdrQuery {
+    pub sdk_app_id: i64,
+    /// Inclusive lower bound on `Time`, Unix seconds.
+    pub start: i64,
+    /// Inclusive upper bound on `Time`, Unix seconds.
+    pub end: i64,
+    /// Normalised phone numbers (see `telcdr_model::normalize_phone`); a
+    /// record matches when its caller or callee is any of them. Empty: no
+    /// phone filter.
+    pub phones: Vec<String>,
+    /// Exact session ids; empty: no session filter. Filters combine with AND.
+    pub session_ids: Vec<String>,
+    /// Number of matching records to skip (PageNumber * PageSize).
+    pub offset: u64,
+    /// Page size (at most 100 from the API; the store accepts any).
+    pub limit: u32,
+}
+
+/// One page of records with the exact number of matches in the window.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CdrPage {
+    pub total: u64,
+    /// Stored bodies (TelCdrInfo JSON objects) in page order.
+    pub records: Vec<Vec<u8>>,
+}
+
+/// A SecretId/SecretKey pair and the account it belongs to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub secret_id: String,
+    pub secret_key: String,
+    pub account_id: i64,
+    pub enabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl fmt::Debug for ApiKey {
+    // The SecretKey never reaches a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .field("account_id", &self.account_id)
+            .field("enabled", &self.enabled)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// A key as `telcdr keys list` shows it: no SecretKey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub secret_id: String,
+    pub account_id: i64,
+    pub sdk_app_ids: Vec<i64>,
+    pub enabled: bool,
+    pub created_at: i64,
+}
+
+/// What `create_key` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCreated {
+    pub account_id: i64,
+    /// False when the SdkAppIds already belonged to one account and the key
+    /// was added to it.
+    pub new_account: bool,
+}
+
+/// Errors of the storage layer. The server maps them to
+/// `InternalError.DBError`; the CLI prints them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("cannot open the store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error(
+        "SdkAppId {sdk_app_id} belongs to account {owner}; the other SdkAppIds given do not, so no single account can own them all"
+    )]
+    AppOwnedElsewhere { sdk_app_id: i64, owner: i64 },
+    #[error(
+        "the store's schema version {found} is newer than this telcdr understands ({supported})"
+    )]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("the store is shut down")]
+    Closed,
+    /// A request the store cannot carry out as given (e.g. a key with no
+    /// SdkAppId, or a SecretId that already exists).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The storage interface. Implementations are shared across threads behind
+/// an `Arc<dyn Store>`.
+pub trait Store: Send + Sync + 'static {
+    /// Writes a batch of records in one durable transaction (group-committed
+    /// with concurrent callers). Returns one outcome per record, in order. A
+    /// batch that names one (sdk_app_id, session_id) twice keeps the last.
+    fn put_records(&self, batch: Vec<NewRecord>) -> Result<Vec<WriteOutcome>, StoreError>;
+
+    /// Answers one query: exact total plus the requested page.
+    fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError>;
+
+    /// Number of records of all tenants.
+    fn record_count(&self) -> Result<u64, StoreError>;
+
+    /// Creates a key for the account owning `sdk_app_ids`: a new account when
+    /// none of them has an owner, the existing one when all of them belong to
+    /// one account; an error when they belong to different accounts or only
+    /// some have an owner.
+    fn create_key(
+        &self,
+        sdk_app_ids: &[i64],
+        secret_id: &str,
+        secret_key: &str,
+        now: i64,
+    ) -> Result<KeyCreated, StoreError>;
+
+    /// Looks a key up by SecretId, enabled or not.
+    fn find_key(&self, secret_id: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Whether `account_id` owns `sdk_app_id`.
+    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError>;
+
+    /// Every key, oldest first.
+    fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
+
+    /// Enables or disables a key. Returns false when no such key exists.
+    fn set_key_enabled(&self, secret_id: &str, enabled: bool) -> Result<bool, StoreError>;
+
+    /// Reads a server setting (e.g. which key the demo created).
+    fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Writes a server setting durably.
+    fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
+}

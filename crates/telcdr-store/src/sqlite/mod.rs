@@ -1,0 +1,229 @@
+//! The SQLite backend: one database file in WAL mode, one writer thread that
+//! group-commits every concurrent write, and a small pool of readers.
+//!
+//! - `schema`: the tables and their migrations;
+//! - `writer`: the writer thread, group commit, and record upserts;
+//! - `query`: the DescribeTelCdr hot path;
+//! - `keys`: accounts, keys and settings;
+//! - `pool`: the reader pool.
+
+mod keys;
+mod pool;
+mod query;
+mod schema;
+mod writer;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{
+    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, Store, StoreError, WriteOutcome,
+};
+use pool::ReaderPool;
+use writer::Writer;
+
+pub use schema::SCHEMA_VERSION;
+
+/// Seconds in a bucket of the hourly counts.
+const HOUR: i64 = 3600;
+
+/// The hourly bucket holding `time` (hours since the epoch, floored).
+fn hour_of(time: i64) -> i64 {
+    time.div_euclid(HOUR)
+}
+
+/// How long a connection waits on a lock held by another process (e.g. a
+/// CLI command next to a running server) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// WAL pages between automatic checkpoints (64 MiB of 4 KiB pages).
+const WAL_AUTOCHECKPOINT: i64 = 16_384;
+
+/// Enough cached statements for every fixed query plus a few IN-list shapes.
+const STATEMENT_CACHE: usize = 64;
+
+/// Tuning of the SQLite backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Read connections in the pool (at least one is opened).
+    pub readers: usize,
+    /// `synchronous = FULL` (the default): every acknowledged write survives
+    /// power loss too. `false` gives `NORMAL`: still safe against a crash of
+    /// the process (`kill -9`), but the last commits may be lost on power
+    /// loss.
+    pub synchronous_full: bool,
+    /// Page cache of each connection, in MiB.
+    pub cache_mib: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            readers: 4,
+            synchronous_full: true,
+            cache_mib: 64,
+        }
+    }
+}
+
+/// A [`Store`] in one SQLite file.
+pub struct SqliteStore {
+    // Dropped in order: the writer finishes the queued jobs and joins its
+    // thread, then the readers close.
+    writer: Writer,
+    readers: ReaderPool,
+}
+
+// rusqlite errors become database errors; the message is all callers use.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, whose directory must
+    /// exist, and brings its schema up to date.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let open_error = |e: rusqlite::Error| StoreError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+
+        let mut conn = Connection::open(path).map_err(open_error)?;
+        configure(&conn, &options).map_err(open_error)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(open_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path: path.display().to_string(),
+                reason: format!("cannot use WAL journal mode (got {mode})"),
+            });
+        }
+        let synchronous = if options.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
+        conn.pragma_update(None, "synchronous", synchronous)
+            .map_err(open_error)?;
+        // Checkpoint less often than SQLite's 1,000 pages: an import batch
+        // dirties thousands of index pages, and pages rewritten by several
+        // commits between checkpoints are copied back only once.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)
+            .map_err(open_error)?;
+        schema::migrate(&mut conn)?;
+
+        let mut readers = Vec::with_capacity(options.readers.max(1));
+        for _ in 0..options.readers.max(1) {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(open_error)?;
+            configure(&reader, &options).map_err(open_error)?;
+            // Readers never write: a bug that tries fails instead of
+            // racing the writer for the lock.
+            reader
+                .pragma_update(None, "query_only", true)
+                .map_err(open_error)?;
+            readers.push(reader);
+        }
+
+        Ok(SqliteStore {
+            writer: Writer::spawn(conn)?,
+            readers: ReaderPool::new(readers),
+        })
+    }
+}
+
+/// Settings shared by the writer and the readers.
+fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Negative cache_size is in KiB.
+    conn.pragma_update(None, "cache_size", -(i64::from(options.cache_mib) * 1024))?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn put_records(&self, batch: Vec<NewRecord>) -> Result<Vec<WriteOutcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer
+            .call(batch.len(), move |conn| writer::write_records(conn, &batch))
+    }
+
+    fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError> {
+        self.readers.with(|conn| query::query_cdrs(conn, query))
+    }
+
+    fn record_count(&self) -> Result<u64, StoreError> {
+        // The buckets hold every record exactly once.
+        self.readers.with(|conn| {
+            let n: i64 =
+                conn.query_row("SELECT coalesce(sum(count), 0) FROM cdr_hour", [], |row| {
+                    row.get(0)
+                })?;
+            Ok(n as u64)
+        })
+    }
+
+    fn create_key(
+        &self,
+        sdk_app_ids: &[i64],
+        secret_id: &str,
+        secret_key: &str,
+        now: i64,
+    ) -> Result<KeyCreated, StoreError> {
+        if sdk_app_ids.is_empty() {
+            return Err(StoreError::Invalid(
+                "a key needs at least one SdkAppId".into(),
+            ));
+        }
+        let (apps, id, key) = (
+            sdk_app_ids.to_vec(),
+            secret_id.to_owned(),
+            secret_key.to_owned(),
+        );
+        self.writer
+            .call(1, move |conn| keys::create_key(conn, &apps, &id, &key, now))
+    }
+
+    fn find_key(&self, secret_id: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.readers.with(|conn| keys::find_key(conn, secret_id))
+    }
+
+    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError> {
+        self.readers
+            .with(|conn| keys::account_owns(conn, account_id, sdk_app_id))
+    }
+
+    fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
+        self.readers.with(keys::list_keys)
+    }
+
+    fn set_key_enabled(&self, secret_id: &str, enabled: bool) -> Result<bool, StoreError> {
+        let id = secret_id.to_owned();
+        self.writer
+            .call(1, move |conn| keys::set_key_enabled(conn, &id, enabled))
+    }
+
+    fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.readers.with(|conn| keys::setting(conn, name))
+    }
+
+    fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.writer
+            .call(1, move |conn| keys::set_setting(conn, &name, &value))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! The SQLite schema as an ordered list of migrations, keyed on
+//! `PRAGMA user_version`: version N means the first N steps have run.
+//!
+//! Steps are only ever appended. A database whose version is beyond the list
+//! was written by a newer telcdr and is refused rather than misread.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Migration steps, in order. Step `i` takes the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: records, hourly counts, accounts, keys, settings.
+    r#"
+    CREATE TABLE cdr (
+        id             INTEGER PRIMARY KEY,
+        sdk_app_id     INTEGER NOT NULL,
+        session_id     TEXT    NOT NULL,
+        time           INTEGER NOT NULL,
+        caller         TEXT    NOT NULL,
+        callee         TEXT    NOT NULL,
+        direction      INTEGER NOT NULL,
+        end_status     INTEGER NOT NULL,
+        seat_mail      TEXT    NOT NULL,
+        skill_group_id INTEGER NOT NULL,
+        revision       INTEGER NOT NULL,
+        body           BLOB    NOT NULL,
+        UNIQUE (sdk_app_id, session_id)
+    );
+    -- The hot path: one tenant, a window, newest first, ties by session id.
+    CREATE INDEX cdr_by_time ON cdr (sdk_app_id, time DESC, session_id);
+    -- Phone filters: a record matches on its caller or its callee.
+    CREATE INDEX cdr_by_caller ON cdr (sdk_app_id, caller, time);
+    CREATE INDEX cdr_by_callee ON cdr (sdk_app_id, callee, time);
+
+    -- Records per tenant per hour (hour = time div 3600), kept in the same
+    -- transaction as the records so totals and deep pages need no scan.
+    CREATE TABLE cdr_hour (
+        sdk_app_id INTEGER NOT NULL,
+        hour       INTEGER NOT NULL,
+        count      INTEGER NOT NULL,
+        PRIMARY KEY (sdk_app_id, hour)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE account (
+        id         INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE account_app (
+        sdk_app_id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES account (id)
+    );
+    CREATE INDEX account_app_by_account ON account_app (account_id, sdk_app_id);
+    CREATE TABLE api_key (
+        secret_id  TEXT    PRIMARY KEY,
+        secret_key TEXT    NOT NULL,
+        account_id INTEGER NOT NULL REFERENCES account (id),
+        enabled    INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE setting (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`], each step in its own
+/// transaction together with its version bump, so a crash mid-way leaves a
+/// consistent earlier version. Running it again is a no-op.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        // PRAGMA takes no bound parameters; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The database's `PRAGMA user_version`.
+pub fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrate_is_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 6);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+        match migrate(&mut conn) {
+            Err(StoreError::SchemaTooNew { found, supported }) => {
+                assert_eq!(found, SCHEMA_VERSION + 1);
+                assert_eq!(supported, SCHEMA_VERSION);
+            }
+            other => panic!("expected SchemaTooNew, got {other:?}"),
+        }
+    }
+}

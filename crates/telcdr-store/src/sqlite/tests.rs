@@ -1,0 +1,537 @@
+//! Unit tests of the SQLite backend: schema lifecycle, keys, upserts and the
+//! hourly buckets, totals across hour edges, deep pages.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::*;
+
+const APP: i64 = 1_400_000_001;
+const OTHER: i64 = 1_400_000_002;
+/// An hour boundary: T0 % 3600 == 0.
+const T0: i64 = 1_789_999_200;
+
+fn open(path: &Path) -> SqliteStore {
+    SqliteStore::open(
+        path,
+        SqliteOptions {
+            readers: 2,
+            ..SqliteOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn temp() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("telcdr.db");
+    (dir, path)
+}
+
+fn rec(app: i64, session_id: &str, time: i64) -> NewRecord {
+    NewRecord {
+        sdk_app_id: app,
+        session_id: session_id.to_owned(),
+        time,
+        caller: "8613000000001".into(),
+        callee: "864000000001".into(),
+        direction: 0,
+        end_status: 1,
+        seat_mail: String::new(),
+        skill_group_id: 0,
+        body: format!(r#"{{"SessionId":"{session_id}","Time":{time}}}"#).into_bytes(),
+    }
+}
+
+fn window(app: i64, start: i64, end: i64) -> CdrQuery {
+    CdrQuery {
+        sdk_app_id: app,
+        start,
+        end,
+        phones: vec![],
+        session_ids: vec![],
+        offset: 0,
+        limit: u32::MAX,
+    }
+}
+
+/// The stored buckets of `app`, read directly.
+fn buckets(path: &Path, app: i64) -> Vec<(i64, i64)> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT hour, count FROM cdr_hour WHERE sdk_app_id = ?1 ORDER BY hour")
+        .unwrap();
+    stmt.query_map([app], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Session ids of a page, from the bodies.
+fn ids(page: &CdrPage) -> Vec<String> {
+    page.records
+        .iter()
+        .map(|b| {
+            let v: serde_json::Value = serde_json::from_slice(b).unwrap();
+            v["SessionId"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn reopen_keeps_records_and_schema_version() {
+    let (_dir, path) = temp();
+    {
+        let store = open(&path);
+        store
+            .put_records(vec![rec(APP, "a", T0), rec(APP, "b", T0 + 1)])
+            .unwrap();
+        store.set_setting("demo.key", "AKID1").unwrap();
+    }
+    let store = open(&path);
+    assert_eq!(store.record_count().unwrap(), 2);
+    assert_eq!(store.setting("demo.key").unwrap().as_deref(), Some("AKID1"));
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(schema::user_version(&conn).unwrap(), SCHEMA_VERSION);
+}
+
+#[test]
+fn newer_schema_is_refused_on_open() {
+    let (_dir, path) = temp();
+    drop(open(&path));
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 5))
+        .unwrap();
+    match SqliteStore::open(&path, SqliteOptions::default()) {
+        Err(StoreError::SchemaTooNew { found, supported }) => {
+            assert_eq!((found, supported), (SCHEMA_VERSION + 5, SCHEMA_VERSION));
+        }
+        Err(other) => panic!("expected SchemaTooNew, got {other:?}"),
+        Ok(_) => panic!("expected SchemaTooNew, got a store"),
+    }
+}
+
+#[test]
+fn open_reports_a_file_that_is_not_a_database() {
+    let (_dir, path) = temp();
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    assert!(matches!(
+        SqliteStore::open(&path, SqliteOptions::default()),
+        Err(StoreError::Open { .. })
+    ));
+}
+
+#[test]
+fn keys_lifecycle() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+
+    assert!(matches!(
+        store.create_key(&[], "AKIDempty", "s", 1),
+        Err(StoreError::Invalid(_))
+    ));
+
+    let first = store
+        .create_key(&[OTHER, APP], "AKID1", "secret1", 100)
+        .unwrap();
+    assert!(first.new_account);
+    // Same SdkAppIds (any subset): the same account, no new one.
+    let second = store.create_key(&[APP], "AKID2", "secret2", 100).unwrap();
+    assert_eq!(
+        second,
+        KeyCreated {
+            account_id: first.account_id,
+            new_account: false
+        }
+    );
+    // A fresh SdkAppId: a new account.
+    let third = store.create_key(&[7], "AKID3", "secret3", 50).unwrap();
+    assert!(third.new_account);
+    assert_ne!(third.account_id, first.account_id);
+
+    // Owned by different accounts, or only partly owned: refused.
+    assert!(matches!(
+        store.create_key(&[APP, 7], "AKID4", "s", 1),
+        Err(StoreError::AppOwnedElsewhere { sdk_app_id: APP, owner }) if owner == first.account_id
+    ));
+    assert!(matches!(
+        store.create_key(&[8, 7], "AKID4", "s", 1),
+        Err(StoreError::AppOwnedElsewhere { sdk_app_id: 7, .. })
+    ));
+    // Refusals leave nothing behind: 8 is still unowned.
+    assert!(
+        store
+            .create_key(&[8], "AKID5", "s", 200)
+            .unwrap()
+            .new_account
+    );
+    // A SecretId is unique.
+    assert!(matches!(
+        store.create_key(&[8], "AKID5", "s", 200),
+        Err(StoreError::Invalid(_))
+    ));
+
+    let key = store.find_key("AKID1").unwrap().unwrap();
+    assert_eq!(key.secret_key, "secret1");
+    assert_eq!(key.account_id, first.account_id);
+    assert!(key.enabled);
+    assert!(!format!("{key:?}").contains("secret1"));
+    assert_eq!(store.find_key("nope").unwrap(), None);
+
+    assert!(store.account_owns(first.account_id, APP).unwrap());
+    assert!(store.account_owns(first.account_id, OTHER).unwrap());
+    assert!(!store.account_owns(first.account_id, 7).unwrap());
+    assert!(!store.account_owns(third.account_id, APP).unwrap());
+
+    let listed = store.list_keys().unwrap();
+    let order: Vec<&str> = listed.iter().map(|k| k.secret_id.as_str()).collect();
+    assert_eq!(order, ["AKID3", "AKID1", "AKID2", "AKID5"]);
+    assert_eq!(listed[1].sdk_app_ids, vec![APP, OTHER]);
+    assert_eq!(listed[0].sdk_app_ids, vec![7]);
+
+    assert!(store.set_key_enabled("AKID1", false).unwrap());
+    assert!(!store.find_key("AKID1").unwrap().unwrap().enabled);
+    assert!(!store.set_key_enabled("missing", false).unwrap());
+    assert!(store.set_key_enabled("AKID1", true).unwrap());
+    assert!(store.find_key("AKID1").unwrap().unwrap().enabled);
+}
+
+#[test]
+fn settings_overwrite() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    assert_eq!(store.setting("x").unwrap(), None);
+    store.set_setting("x", "1").unwrap();
+    store.set_setting("x", "2").unwrap();
+    assert_eq!(store.setting("x").unwrap().as_deref(), Some("2"));
+}
+
+#[test]
+fn upsert_reports_outcomes_and_keeps_the_last_of_a_batch() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let mut later = rec(APP, "a", T0 + 10);
+    later.body = br#"{"SessionId":"a","Time":1,"v":2}"#.to_vec();
+    let outcomes = store
+        .put_records(vec![rec(APP, "a", T0), rec(OTHER, "a", T0), later.clone()])
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            WriteOutcome::Inserted,
+            WriteOutcome::Inserted,
+            WriteOutcome::Replaced
+        ]
+    );
+    let page = store.query_cdrs(&window(APP, T0, T0 + 100)).unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.records, vec![later.body]);
+    assert_eq!(
+        store.put_records(vec![rec(APP, "a", T0)]).unwrap(),
+        [WriteOutcome::Replaced]
+    );
+    assert_eq!(store.record_count().unwrap(), 2);
+    assert_eq!(store.put_records(vec![]).unwrap(), []);
+
+    let conn = Connection::open(&path).unwrap();
+    let revision: i64 = conn
+        .query_row(
+            "SELECT revision FROM cdr WHERE sdk_app_id = ?1 AND session_id = 'a'",
+            [APP],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(revision, 3);
+}
+
+#[test]
+fn replace_moves_a_record_between_hour_buckets() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let h0 = T0 / 3600;
+    store
+        .put_records(vec![rec(APP, "a", T0 + 5), rec(APP, "b", T0 + 6)])
+        .unwrap();
+    assert_eq!(buckets(&path, APP), [(h0, 2)]);
+
+    // "a" moves two hours later; its old bucket shrinks, a new one appears.
+    store
+        .put_records(vec![rec(APP, "a", T0 + 2 * 3600 + 1)])
+        .unwrap();
+    assert_eq!(buckets(&path, APP), [(h0, 1), (h0 + 2, 1)]);
+    // "b" moves too, emptying the first bucket, which is removed.
+    store
+        .put_records(vec![rec(APP, "b", T0 + 2 * 3600 + 7)])
+        .unwrap();
+    assert_eq!(buckets(&path, APP), [(h0 + 2, 2)]);
+    // Within one batch: move away and back again nets to nothing.
+    store
+        .put_records(vec![
+            rec(APP, "a", T0 + 100),
+            rec(APP, "a", T0 + 2 * 3600 + 1),
+        ])
+        .unwrap();
+    assert_eq!(buckets(&path, APP), [(h0 + 2, 2)]);
+
+    assert_eq!(
+        store.query_cdrs(&window(APP, T0, T0 + 3599)).unwrap().total,
+        0
+    );
+    let page = store.query_cdrs(&window(APP, T0, T0 + 3 * 3600)).unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(ids(&page), ["b", "a"]);
+    assert_eq!(store.record_count().unwrap(), 2);
+}
+
+/// Records at and around hour edges, and windows cut at every interesting
+/// second: the bucket arithmetic must match a plain count.
+#[test]
+fn totals_across_hour_edges() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let times: Vec<i64> = [
+        -1, 0, 1, 1799, 3598, 3599, 3600, 3601, 7199, 7200, 7200, 10_799, 14_400,
+    ]
+    .iter()
+    .map(|d| T0 + d)
+    .collect();
+    let batch: Vec<NewRecord> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| rec(APP, &format!("s{i:02}"), t))
+        .collect();
+    store.put_records(batch).unwrap();
+    store.put_records(vec![rec(OTHER, "x", T0 + 1)]).unwrap();
+
+    let cuts: Vec<i64> = [
+        -3600, -2, -1, 0, 1, 3599, 3600, 3601, 7199, 7200, 7201, 10_800, 14_400, 20_000,
+    ]
+    .iter()
+    .map(|d| T0 + d)
+    .collect();
+    for &start in &cuts {
+        for &end in &cuts {
+            let expected = if start > end {
+                0
+            } else {
+                times.iter().filter(|&&t| start <= t && t <= end).count() as u64
+            };
+            let page = store.query_cdrs(&window(APP, start, end)).unwrap();
+            assert_eq!(page.total, expected, "window {start}..={end}");
+            assert_eq!(
+                page.records.len() as u64,
+                expected,
+                "window {start}..={end}"
+            );
+        }
+    }
+}
+
+/// Pages at every offset, including deep ones that start in an older hour,
+/// equal the same slice of the full ordered list.
+#[test]
+fn deep_pages_match_the_full_order() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    // 10 hours, 30 records an hour, ties on the same second.
+    let batch: Vec<NewRecord> = (0..300)
+        .map(|i| {
+            rec(
+                APP,
+                &format!("s{:03}", (i * 37) % 300),
+                T0 + (i / 30) * 3600 + (i % 5) * 700,
+            )
+        })
+        .collect();
+    store.put_records(batch).unwrap();
+
+    let (start, end) = (T0 + 1000, T0 + 9 * 3600 + 2000);
+    let all = store.query_cdrs(&window(APP, start, end)).unwrap();
+    let all_ids = ids(&all);
+    assert_eq!(all.total as usize, all_ids.len());
+    // Ordered newest first, ties by session id.
+    let mut keyed: Vec<(i64, String)> = all
+        .records
+        .iter()
+        .map(|b| {
+            let v: serde_json::Value = serde_json::from_slice(b).unwrap();
+            (
+                v["Time"].as_i64().unwrap(),
+                v["SessionId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = keyed.clone();
+    sorted.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    assert_eq!(keyed, sorted);
+    keyed.clear();
+
+    for limit in [1u32, 7, 100] {
+        for offset in 0..=all.total + 3 {
+            let page = store
+                .query_cdrs(&CdrQuery {
+                    offset,
+                    limit,
+                    ..window(APP, start, end)
+                })
+                .unwrap();
+            assert_eq!(page.total, all.total);
+            let from = (offset as usize).min(all_ids.len());
+            let to = (from + limit as usize).min(all_ids.len());
+            assert_eq!(
+                ids(&page),
+                &all_ids[from..to],
+                "offset {offset} limit {limit}"
+            );
+        }
+    }
+    let none = store
+        .query_cdrs(&CdrQuery {
+            limit: 0,
+            ..window(APP, start, end)
+        })
+        .unwrap();
+    assert_eq!((none.total, none.records.len()), (all.total, 0));
+}
+
+#[test]
+fn filters_use_phones_and_sessions() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let mut a = rec(APP, "a", T0);
+    a.caller = "1".into();
+    a.callee = "2".into();
+    let mut b = rec(APP, "b", T0 + 1);
+    b.caller = "2".into();
+    b.callee = "3".into();
+    let mut c = rec(APP, "c", T0 + 1);
+    c.caller = "1".into();
+    c.callee = "1".into();
+    store.put_records(vec![a, b, c]).unwrap();
+
+    let q = |phones: &[&str], sessions: &[&str]| {
+        let page = store
+            .query_cdrs(&CdrQuery {
+                phones: phones.iter().map(|s| s.to_string()).collect(),
+                session_ids: sessions.iter().map(|s| s.to_string()).collect(),
+                ..window(APP, T0, T0 + 10)
+            })
+            .unwrap();
+        assert_eq!(page.total as usize, page.records.len());
+        ids(&page)
+    };
+    assert_eq!(q(&["1"], &[]), ["c", "a"]);
+    assert_eq!(q(&["2"], &[]), ["b", "a"]);
+    assert_eq!(q(&["1", "2", "1"], &[]), ["b", "c", "a"]);
+    assert_eq!(q(&[], &["a", "c", "zz", "a"]), ["c", "a"]);
+    assert_eq!(q(&["3"], &["a", "b"]), ["b"]);
+    assert_eq!(q(&["9"], &[]), Vec::<String>::new());
+}
+
+#[test]
+fn concurrent_writers_are_grouped_and_all_acknowledged() {
+    let (_dir, path) = temp();
+    let store = std::sync::Arc::new(open(&path));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let r = rec(APP, &format!("t{t}-{i}"), T0 + i * 60);
+                    assert_eq!(
+                        store.put_records(vec![r]).unwrap(),
+                        [WriteOutcome::Inserted]
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(store.record_count().unwrap(), 400);
+    assert_eq!(
+        store
+            .query_cdrs(&window(APP, T0, T0 + 86_400))
+            .unwrap()
+            .total,
+        400
+    );
+}
+
+/// The hot-path statements use the indexes rather than a scan or a sort.
+#[test]
+fn hot_path_query_plans_use_indexes() {
+    let (_dir, path) = temp();
+    drop(open(&path));
+    let conn = Connection::open(&path).unwrap();
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let page = plan(
+        "SELECT body FROM cdr WHERE sdk_app_id = 1 AND time BETWEEN 1 AND 2 \
+         ORDER BY time DESC, session_id ASC LIMIT 10 OFFSET 5",
+    );
+    assert!(
+        page.contains("cdr_by_time") && !page.contains("TEMP B-TREE"),
+        "{page}"
+    );
+    let count = plan("SELECT count(*) FROM cdr WHERE sdk_app_id = 1 AND time BETWEEN 1 AND 2");
+    assert!(count.contains("COVERING INDEX cdr_by_time"), "{count}");
+    let phone = plan(
+        "SELECT id, time, session_id FROM cdr WHERE sdk_app_id = 1 AND callee IN ('1','2') AND time BETWEEN 1 AND 2",
+    );
+    assert!(phone.contains("cdr_by_callee"), "{phone}");
+}
+
+/// A job that fails inside a group is left out; the others in the same
+/// transaction still commit and hear so.
+#[test]
+fn a_failing_job_does_not_sink_its_group() {
+    let (_dir, path) = temp();
+    let store = std::sync::Arc::new(open(&path));
+    store.create_key(&[APP], "AKID1", "s", 1).unwrap();
+    store.create_key(&[OTHER], "AKID2", "s", 1).unwrap();
+    // Hold the writer busy so the next calls queue up into one group.
+    let blocker = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .writer
+                .call(1, |_| {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    Ok(())
+                })
+                .unwrap()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let writers: Vec<_> = (0..3)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || store.put_records(vec![rec(APP, &format!("g{i}"), T0)]))
+        })
+        .collect();
+    let refused = {
+        let store = store.clone();
+        std::thread::spawn(move || store.create_key(&[APP, OTHER], "AKID3", "s", 2))
+    };
+    blocker.join().unwrap();
+    assert!(matches!(
+        refused.join().unwrap(),
+        Err(StoreError::AppOwnedElsewhere { .. })
+    ));
+    for w in writers {
+        assert_eq!(w.join().unwrap().unwrap(), [WriteOutcome::Inserted]);
+    }
+    assert_eq!(store.record_count().unwrap(), 3);
+    assert_eq!(store.find_key("AKID3").unwrap(), None);
+    assert_eq!(buckets(&path, APP), [(T0 / 3600, 3)]);
+}
