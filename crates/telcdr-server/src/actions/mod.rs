@@ -1,0 +1,112 @@
+//! The actions of CCC's call-record API, as a dispatch table keyed by action
+//! name: adding an action is one module and one line in [`ACTIONS`].
+//!
+//! An action receives parameters already type-checked against its declared
+//! fields (`tcapi::bind`) and returns the JSON object of its output fields;
+//! it knows nothing of HTTP, signatures or SQL. Its errors are
+//! [`ActionError`], converted into Tencent error codes at this boundary.
+
+mod describe_tel_cdr;
+mod window;
+
+use serde_json::{Map, Value};
+use tcapi::{ApiError, Field};
+use telcdr_store::{Store, StoreError};
+use tracing::error;
+
+use crate::QueryLimits;
+
+/// What an action sees of the request and the server.
+pub struct ActionContext<'a> {
+    pub store: &'a dyn Store,
+    /// The verified caller's account.
+    pub account_id: i64,
+    /// Unix seconds, from the server's clock.
+    pub now: i64,
+    pub query_limits: &'a QueryLimits,
+}
+
+impl ActionContext<'_> {
+    /// Tenancy: the caller's account must own `sdk_app_id`. An SdkAppId that
+    /// does not exist gets the same answer, so existence does not leak.
+    pub fn require_app(&self, sdk_app_id: i64) -> Result<(), ActionError> {
+        if self.store.account_owns(self.account_id, sdk_app_id)? {
+            Ok(())
+        } else {
+            Err(ActionError::InstanceNotExist { sdk_app_id })
+        }
+    }
+}
+
+/// An action's body: bound parameters in, its output object's JSON out.
+pub type RunAction = fn(&ActionContext, Map<String, Value>) -> Result<Vec<u8>, ActionError>;
+
+/// One entry of the dispatch table.
+pub struct ActionDef {
+    pub name: &'static str,
+    /// Declared parameters; anything else is `UnknownParameter`.
+    pub fields: &'static [Field],
+    /// Runs the action; returns the output fields as a JSON object.
+    pub run: RunAction,
+}
+
+/// Every action this server answers.
+pub static ACTIONS: &[ActionDef] = &[describe_tel_cdr::ACTION];
+
+/// Looks an action up by its exact name.
+pub fn find(name: &str) -> Option<&'static ActionDef> {
+    ACTIONS.iter().find(|a| a.name == name)
+}
+
+/// Why an action failed, in the actions' own words.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// A parameter value outside what is allowed (`InvalidParameterValue`).
+    #[error("{en}")]
+    InvalidValue { en: String, zh: String },
+    /// The SdkAppId is unknown or not the caller's.
+    #[error("SdkAppId {sdk_app_id} does not exist or is not accessible with this key")]
+    InstanceNotExist { sdk_app_id: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A bug: parameters that passed `bind` did not fit the action's struct.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ActionError {
+    pub(crate) fn invalid(en: impl Into<String>, zh: impl Into<String>) -> ActionError {
+        ActionError::InvalidValue {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+impl From<ActionError> for ApiError {
+    fn from(err: ActionError) -> ApiError {
+        match err {
+            ActionError::InvalidValue { en, zh } => ApiError::invalid_parameter_value(en, zh),
+            ActionError::InstanceNotExist { sdk_app_id } => ApiError::new(
+                tcapi::codes::INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST,
+                format!("SdkAppId {sdk_app_id} does not exist or is not accessible with this key."),
+                format!("SdkAppId {sdk_app_id} 不存在或当前密钥无权访问。"),
+            ),
+            ActionError::Store(e) => {
+                error!(error = %e, "store failure");
+                ApiError::internal(tcapi::codes::INTERNAL_ERROR_DB_ERROR)
+            }
+            ActionError::Internal(e) => {
+                error!(error = %e, "action failure");
+                ApiError::internal(tcapi::codes::INTERNAL_ERROR)
+            }
+        }
+    }
+}
+
+/// Deserialises bound parameters into an action's request struct.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    params: Map<String, Value>,
+) -> Result<T, ActionError> {
+    serde_json::from_value(Value::Object(params)).map_err(|e| ActionError::Internal(e.to_string()))
+}

@@ -1,0 +1,181 @@
+//! The API route: one request through the check order of design.md §3.
+//!
+//! method -> size -> Action/Version present -> authentication (malformed,
+//! unknown key, skew, signature) -> InvalidAction -> NoSuchVersion -> rate
+//! limit -> parameters -> the action (which checks tenancy). Every answer is
+//! HTTP 200 with `Content-Type: application/json` exactly and a RequestId;
+//! the blocking part (store look-ups, the action) runs on a blocking thread.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Limited};
+use tcapi::{ApiError, Language, RawRequest};
+use tracing::{info, warn};
+
+use crate::App;
+use crate::actions::{self, ActionContext};
+
+/// The one API version this server speaks.
+pub(crate) const VERSION: &str = "2020-02-10";
+
+/// What one request produced, for the response and the log line.
+struct Outcome {
+    language: Language,
+    action: Option<String>,
+    sdk_app_id: Option<i64>,
+    result: Result<Vec<u8>, ApiError>,
+}
+
+pub(crate) async fn handle(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let request_id = tcapi::new_request_id();
+    let config = &app.inner.config;
+    let query = uri.query().unwrap_or("").to_owned();
+
+    let early = |err: ApiError| Outcome {
+        language: config.default_language,
+        action: None,
+        sdk_app_id: None,
+        result: Err(err),
+    };
+    let outcome = if let Err(err) = tcapi::check_transport(&method, query.len(), 0, &config.limits)
+    {
+        early(err)
+    } else {
+        let max = config.limits.max_post_bytes;
+        match Limited::new(body, max).collect().await {
+            Err(_) => {
+                let declared = headers
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(max + 1);
+                early(ApiError::request_size_limit("POST body", max, declared))
+            }
+            Ok(collected) => {
+                let body = collected.to_bytes();
+                let worker = app.clone();
+                let headers = headers.clone();
+                tokio::task::spawn_blocking(move || {
+                    let raw = RawRequest {
+                        method: &method,
+                        query: &query,
+                        headers: &headers,
+                        body: &body,
+                    };
+                    worker.process(&raw)
+                })
+                .await
+                .unwrap_or_else(|join_error| {
+                    warn!(error = %join_error, "request worker failed");
+                    early(ApiError::internal(tcapi::codes::INTERNAL_ERROR))
+                })
+            }
+        }
+    };
+
+    let code = match &outcome.result {
+        Ok(_) => "ok",
+        Err(e) => e.code,
+    };
+    info!(
+        target: "telcdr::request",
+        action = outcome.action.as_deref().unwrap_or("-"),
+        code,
+        sdk_app_id = outcome.sdk_app_id.unwrap_or(0),
+        duration_us = started.elapsed().as_micros() as u64,
+        "api request"
+    );
+    let body = match &outcome.result {
+        Ok(object) => tcapi::success_body(object, &request_id),
+        Err(err) => tcapi::error_body(err, outcome.language, &request_id),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::OK;
+    let out = response.headers_mut();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(tcapi::CONTENT_TYPE),
+    );
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        out.insert("X-TC-RequestId", v);
+    }
+    // The Node SDK fills its exception's traceId from this response header.
+    if let Some(trace) = headers.get("X-TC-TraceId") {
+        out.insert("X-TC-TraceId", trace.clone());
+    }
+    response
+}
+
+impl App {
+    /// The blocking part of the check order, from decoding to the action.
+    fn process(&self, raw: &RawRequest) -> Outcome {
+        let config = &self.inner.config;
+        let mut outcome = Outcome {
+            language: tcapi::language_hint(raw).unwrap_or(config.default_language),
+            action: None,
+            sdk_app_id: None,
+            result: Ok(Vec::new()),
+        };
+        outcome.result = self.process_inner(raw, &mut outcome);
+        outcome
+    }
+
+    fn process_inner(&self, raw: &RawRequest, outcome: &mut Outcome) -> Result<Vec<u8>, ApiError> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let envelope = tcapi::decode(raw)?;
+        if let Some(language) = envelope.language {
+            outcome.language = language;
+        }
+        outcome.action = Some(envelope.action.clone());
+
+        let key = inner
+            .store
+            .find_key(&envelope.secret_id)
+            .map_err(|e| {
+                warn!(error = %e, "key look-up failed");
+                ApiError::internal(tcapi::codes::INTERNAL_ERROR_DB_ERROR)
+            })?
+            .filter(|key| key.enabled)
+            .ok_or_else(ApiError::secret_id_not_found)?;
+        let now = inner.clock.now();
+        tcapi::verify(
+            &envelope,
+            raw,
+            &key.secret_key,
+            now,
+            config.max_skew_seconds,
+        )?;
+
+        let action = actions::find(&envelope.action)
+            .ok_or_else(|| ApiError::invalid_action(&envelope.action))?;
+        if envelope.version != VERSION {
+            return Err(ApiError::no_such_version(&envelope.version, VERSION));
+        }
+        if !inner.limiter.try_acquire(key.account_id, action.name) {
+            return Err(ApiError::request_limit_exceeded(inner.limiter.per_second()));
+        }
+
+        let params = tcapi::params(&envelope, raw)?;
+        let bound = tcapi::bind(action.name, &params, action.fields)?;
+        outcome.sdk_app_id = bound.get("SdkAppId").and_then(|v| v.as_i64());
+        let ctx = ActionContext {
+            store: inner.store.as_ref(),
+            account_id: key.account_id,
+            now,
+            query_limits: &config.query,
+        };
+        (action.run)(&ctx, bound).map_err(ApiError::from)
+    }
+}

@@ -1,0 +1,128 @@
+//! The telcdr HTTP server: Tencent Cloud API 3.0 at `/`, one module per
+//! action, keys, tenancy and rate limits, plus `/healthz`.
+//!
+//! The entry point [`serve`] takes a bound listener and a shutdown future, so
+//! tests run the real server on `127.0.0.1:0` in-process and the binary runs
+//! it on the configured address. [`router`] gives the bare axum router for
+//! socket-less tests.
+//!
+//! Layering: the protocol (decoding, signatures, envelope) is `tcapi`; the
+//! actions in [`actions`] see typed parameters and a [`Store`], never HTTP or
+//! SQL; the store never sees Tencent's envelope.
+
+pub mod actions;
+mod api;
+mod clock;
+pub mod keys;
+mod rate_limit;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{any, get};
+use tcapi::Language;
+use telcdr_store::Store;
+
+use crate::rate_limit::RateLimiter;
+
+/// Limits on DescribeTelCdr-style windows; Tencent's values by default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// How far back `StartTimeStamp` may reach, in days; 0 = unlimited.
+    pub max_lookback_days: u32,
+    /// `EndTimeStamp - StartTimeStamp` must be below this many days.
+    pub max_span_days: u32,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_lookback_days: 180,
+            max_span_days: 90,
+        }
+    }
+}
+
+/// Everything the server needs that comes from configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Language of error messages when a request names none.
+    pub default_language: Language,
+    /// Allowed clock skew of a signed request, seconds.
+    pub max_skew_seconds: i64,
+    /// Requests per second per (account, action); 0 = unlimited.
+    pub rate_limit_per_second: u32,
+    pub query: QueryLimits,
+    pub limits: tcapi::Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            default_language: Language::EnUs,
+            max_skew_seconds: 300,
+            rate_limit_per_second: 20,
+            query: QueryLimits::default(),
+            limits: tcapi::Limits::default(),
+        }
+    }
+}
+
+/// Shared state of one server.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<AppInner>,
+}
+
+struct AppInner {
+    store: Arc<dyn Store>,
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
+    limiter: RateLimiter,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> App {
+        App::with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    /// Like [`App::new`] with an injected clock (signature skew, look-back).
+    pub fn with_clock(store: Arc<dyn Store>, config: ServerConfig, clock: Arc<dyn Clock>) -> App {
+        let limiter = RateLimiter::new(config.rate_limit_per_second);
+        App {
+            inner: Arc::new(AppInner {
+                store,
+                config,
+                clock,
+                limiter,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+}
+
+/// The router: the API at `/`, health at `/healthz`.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", any(api::handle))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(app)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains
+/// in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,397 @@
+//! Test harness: a real telcdr server on 127.0.0.1:0 over a fresh SQLite
+//! store, a pinned clock, and a client that signs like the official SDKs.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tcapi::SignatureMethod;
+use tcapi::sign::{Tc3Request, tc3_authorization, v1_signature, v1_string_to_sign};
+use telcdr_model::{GenerateOptions, generate};
+use telcdr_server::{App, FixedClock, ServerConfig};
+use telcdr_store::sqlite::{SqliteOptions, SqliteStore};
+use telcdr_store::{NewRecord, Store};
+
+pub const APP: i64 = 1_400_000_000;
+pub const OTHER_APP: i64 = 1_400_000_099;
+/// "Now" for every test: records are generated up to here.
+pub const NOW: i64 = 1_795_000_000;
+
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub store: Arc<SqliteStore>,
+    pub clock: Arc<FixedClock>,
+    pub key: Key,
+    pub other_key: Key,
+    _dir: tempfile::TempDir,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// A reply: HTTP status, Content-Type, headers, and the parsed body.
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn response(&self) -> &Value {
+        &self.body["Response"]
+    }
+    /// The error code, or "" on success.
+    pub fn code(&self) -> &str {
+        self.body["Response"]["Error"]["Code"]
+            .as_str()
+            .unwrap_or("")
+    }
+    pub fn message(&self) -> &str {
+        self.body["Response"]["Error"]["Message"]
+            .as_str()
+            .unwrap_or("")
+    }
+    pub fn total(&self) -> i64 {
+        self.body["Response"]["TotalCount"]
+            .as_i64()
+            .expect("TotalCount")
+    }
+    pub fn sessions(&self) -> Vec<String> {
+        self.body["Response"]["TelCdrList"]
+            .as_array()
+            .expect("TelCdrList")
+            .iter()
+            .map(|r| r["SessionId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// Starts a server with `records` generated records for APP (and 200 for
+/// OTHER_APP, owned by another account).
+pub async fn start(records: u64, config: ServerConfig) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("telcdr.db"), SqliteOptions::default()).unwrap(),
+    );
+    for (app, count, seed) in [(APP, records, 7), (OTHER_APP, 200, 8)] {
+        let batch: Vec<NewRecord> = generate(&GenerateOptions {
+            count,
+            sdk_app_id: app,
+            days: 20,
+            seed,
+            until: NOW,
+        })
+        .map(|r| NewRecord::from_cdr(r.sdk_app_id, &r.cdr))
+        .collect();
+        if !batch.is_empty() {
+            store.put_records(batch).unwrap();
+        }
+    }
+    let key = Key {
+        id: "AKIDtesttesttesttesttesttesttest0001".into(),
+        secret: "testsecretkeytestsecretkey000001".into(),
+    };
+    let other_key = Key {
+        id: "AKIDtesttesttesttesttesttesttest0002".into(),
+        secret: "testsecretkeytestsecretkey000002".into(),
+    };
+    store.create_key(&[APP], &key.id, &key.secret, NOW).unwrap();
+    store
+        .create_key(&[OTHER_APP], &other_key.id, &other_key.secret, NOW)
+        .unwrap();
+    let clock = Arc::new(FixedClock::new(NOW));
+    let app = App::with_clock(store.clone(), config, clock.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(telcdr_server::serve(listener, app, std::future::pending()));
+    TestServer {
+        addr,
+        store,
+        clock,
+        key,
+        other_key,
+        _dir: dir,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+    }
+}
+
+/// How a request is signed and sent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Form {
+    /// TC3, POST application/json (the SDKs' default).
+    Tc3Json,
+    /// TC3, GET with flattened parameters in the query.
+    Tc3Get,
+    /// v1 HmacSHA256, POST form body.
+    V1Post,
+    /// v1 HmacSHA1, GET query.
+    V1Get,
+}
+
+/// A request under construction; defaults are a valid DescribeTelCdr.
+pub struct Call<'a> {
+    pub server: &'a TestServer,
+    pub action: String,
+    pub version: String,
+    pub params: Value,
+    pub form: Form,
+    pub secret_id: String,
+    pub secret_key: String,
+    pub timestamp: i64,
+    pub language: Option<&'static str>,
+    pub method: http::Method,
+    pub tamper: bool,
+}
+
+impl TestServer {
+    pub fn call(&self, params: Value) -> Call<'_> {
+        Call {
+            server: self,
+            action: "DescribeTelCdr".into(),
+            version: "2020-02-10".into(),
+            params,
+            form: Form::Tc3Json,
+            secret_id: self.key.id.clone(),
+            secret_key: self.key.secret.clone(),
+            timestamp: self.clock_now(),
+            language: None,
+            method: http::Method::POST,
+            tamper: false,
+        }
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use telcdr_server::Clock;
+        self.clock.now()
+    }
+
+    /// Sends a raw request and parses the reply.
+    pub async fn send(&self, request: http::Request<Full<Bytes>>) -> Reply {
+        let response = self.client.request(request).await.expect("transport");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+        Reply {
+            status,
+            content_type,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Flattens JSON parameters the way the SDKs do (`Phones.0=...`).
+pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&format!("{prefix}.{i}"), v, out);
+            }
+        }
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+fn encode(pairs: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+impl Call<'_> {
+    pub fn form(mut self, form: Form) -> Self {
+        self.form = form;
+        self
+    }
+    pub fn action(mut self, action: &str) -> Self {
+        self.action = action.into();
+        self
+    }
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.into();
+        self
+    }
+    pub fn key(mut self, key: &Key) -> Self {
+        self.secret_id = key.id.clone();
+        self.secret_key = key.secret.clone();
+        self
+    }
+    pub fn secret(mut self, secret_id: &str, secret_key: &str) -> Self {
+        self.secret_id = secret_id.into();
+        self.secret_key = secret_key.into();
+        self
+    }
+    pub fn timestamp(mut self, timestamp: i64) -> Self {
+        self.timestamp = timestamp;
+        self
+    }
+    pub fn language(mut self, language: &'static str) -> Self {
+        self.language = Some(language);
+        self
+    }
+    pub fn method(mut self, method: http::Method) -> Self {
+        self.method = method;
+        self
+    }
+    /// Changes the body after signing.
+    pub fn tampered(mut self) -> Self {
+        self.tamper = true;
+        self
+    }
+
+    pub fn build(&self) -> http::Request<Full<Bytes>> {
+        let host = self.server.addr.to_string();
+        let uri_base = format!("http://{host}/");
+        match self.form {
+            Form::Tc3Json | Form::Tc3Get => {
+                let (query, content_type, payload) = if self.form == Form::Tc3Json {
+                    (
+                        String::new(),
+                        "application/json",
+                        serde_json::to_vec(&self.params).unwrap(),
+                    )
+                } else {
+                    let mut pairs = Vec::new();
+                    flatten("", &self.params, &mut pairs);
+                    (
+                        encode(&pairs),
+                        "application/x-www-form-urlencoded",
+                        Vec::new(),
+                    )
+                };
+                let method = if self.form == Form::Tc3Json {
+                    self.method.as_str().to_owned()
+                } else {
+                    "GET".to_owned()
+                };
+                let authorization = tc3_authorization(
+                    &self.secret_id,
+                    &self.secret_key,
+                    &Tc3Request {
+                        method: &method,
+                        host: &host,
+                        query: &query,
+                        content_type,
+                        payload: &payload,
+                        service: "ccc",
+                        timestamp: self.timestamp,
+                        unsigned_payload: false,
+                    },
+                );
+                let mut payload = payload;
+                if self.tamper {
+                    payload.extend_from_slice(b" ");
+                }
+                let uri = if query.is_empty() {
+                    uri_base
+                } else {
+                    format!("{uri_base}?{query}")
+                };
+                let mut builder = http::Request::builder()
+                    .method(method.as_str())
+                    .uri(uri)
+                    .header("Host", &host)
+                    .header("Content-Type", content_type)
+                    .header("Authorization", authorization)
+                    .header("X-TC-Action", &self.action)
+                    .header("X-TC-Version", &self.version)
+                    .header("X-TC-Timestamp", self.timestamp.to_string())
+                    .header("X-TC-TraceId", "trace-0001");
+                if let Some(language) = self.language {
+                    builder = builder.header("X-TC-Language", language);
+                }
+                builder.body(Full::new(Bytes::from(payload))).unwrap()
+            }
+            Form::V1Post | Form::V1Get => {
+                let (verb, method) = if self.form == Form::V1Post {
+                    ("POST", SignatureMethod::HmacSha256)
+                } else {
+                    ("GET", SignatureMethod::HmacSha1)
+                };
+                let mut pairs = Vec::new();
+                flatten("", &self.params, &mut pairs);
+                pairs.push(("Action".into(), self.action.clone()));
+                pairs.push(("Version".into(), self.version.clone()));
+                pairs.push(("Timestamp".into(), self.timestamp.to_string()));
+                pairs.push(("Nonce".into(), "11886".into()));
+                pairs.push(("SecretId".into(), self.secret_id.clone()));
+                pairs.push(("RequestClient".into(), "telcdr-tests".into()));
+                if self.form == Form::V1Post {
+                    pairs.push(("SignatureMethod".into(), "HmacSHA256".into()));
+                }
+                if let Some(language) = self.language {
+                    pairs.push(("Language".into(), language.into()));
+                }
+                let sts = v1_string_to_sign(verb, &host, &pairs);
+                pairs.push((
+                    "Signature".into(),
+                    v1_signature(&self.secret_key, &method, &sts),
+                ));
+                if self.tamper {
+                    pairs.push(("PageSize".into(), "1".into()));
+                }
+                let encoded = encode(&pairs);
+                let builder = http::Request::builder()
+                    .header("Host", &host)
+                    .header("Content-Type", "application/x-www-form-urlencoded");
+                if self.form == Form::V1Post {
+                    builder
+                        .method("POST")
+                        .uri(uri_base)
+                        .body(Full::new(Bytes::from(encoded)))
+                        .unwrap()
+                } else {
+                    builder
+                        .method("GET")
+                        .uri(format!("{uri_base}?{encoded}"))
+                        .body(Full::new(Bytes::new()))
+                        .unwrap()
+                }
+            }
+        }
+    }
+
+    pub async fn send(self) -> Reply {
+        let request = self.build();
+        self.server.send(request).await
+    }
+}
+
+/// A valid DescribeTelCdr over the last `days` days.
+pub fn query(days: i64, page_size: i64, page_number: i64) -> Value {
+    serde_json::json!({
+        "SdkAppId": APP,
+        "StartTimeStamp": NOW - days * 86_400 + 1,
+        "EndTimeStamp": NOW,
+        "PageSize": page_size,
+        "PageNumber": page_number,
+    })
+}

@@ -1,0 +1,216 @@
+//! `telcdr import`: JSON Lines of TelCdrInfo (plus `SdkAppId`) into the store.
+//!
+//! A reader thread parses and validates lines into batches while this thread
+//! writes them, so parsing and SQLite use both cores. A bad line is reported
+//! with its file, line number and reason and nothing of it is written; the
+//! good lines around it are. A record counts as imported only once the batch
+//! holding it is durable.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use telcdr_model::parse_record_line;
+use telcdr_store::{NewRecord, Store, WriteOutcome};
+
+use crate::config::Config;
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// JSON Lines files; "-" reads standard input
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Records per write transaction
+    #[arg(long, default_value_t = 5000)]
+    batch_size: usize,
+}
+
+/// What one import did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub inserted: u64,
+    pub replaced: u64,
+    pub rejected: u64,
+}
+
+/// A message from the reader thread.
+enum Parsed {
+    Batch(Vec<NewRecord>),
+    Rejected { line: u64, reason: String },
+}
+
+pub fn run(config: &Config, args: &ImportArgs) -> Result<ExitCode> {
+    let store = super::open_store(config)?;
+    let started = Instant::now();
+    let mut total = Summary::default();
+    for path in &args.files {
+        let summary = import_file(store.as_ref(), path, args.batch_size.max(1))?;
+        total.inserted += summary.inserted;
+        total.replaced += summary.replaced;
+        total.rejected += summary.rejected;
+    }
+    let written = total.inserted + total.replaced;
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    eprintln!(
+        "imported {written} records ({} new, {} replaced), rejected {} lines, in {:.1} s ({:.0} records/s)",
+        total.inserted,
+        total.replaced,
+        total.rejected,
+        secs,
+        written as f64 / secs
+    );
+    Ok(if total.rejected > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn display_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Imports one file (or stdin for "-").
+pub fn import_file(store: &dyn Store, path: &Path, batch_size: usize) -> Result<Summary> {
+    let name = display_name(path);
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(io::stdin()), None)
+    } else {
+        let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let progress = progress_bar(size);
+    let mut summary = Summary::default();
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(4);
+
+    let read_result = std::thread::scope(|scope| -> Result<()> {
+        let reader = scope.spawn({
+            let progress = progress.clone();
+            move || read_lines(input, batch_size, &tx, &progress)
+        });
+        let mut write_error = None;
+        for message in rx.iter() {
+            match message {
+                Parsed::Rejected { line, reason } => {
+                    summary.rejected += 1;
+                    progress.suspend(|| eprintln!("{name}:{line}: rejected: {reason}"));
+                }
+                Parsed::Batch(batch) => match store.put_records(batch) {
+                    Ok(outcomes) => {
+                        for outcome in outcomes {
+                            match outcome {
+                                WriteOutcome::Inserted => summary.inserted += 1,
+                                WriteOutcome::Replaced => summary.replaced += 1,
+                            }
+                        }
+                        progress.set_message(format!(
+                            "{} records",
+                            summary.inserted + summary.replaced
+                        ));
+                    }
+                    Err(e) => {
+                        write_error = Some(e);
+                        break;
+                    }
+                },
+            }
+        }
+        // Dropping the receiver stops the reader at its next send.
+        drop(rx);
+        let read = reader
+            .join()
+            .map_err(|_| anyhow!("the reader thread of {name} panicked"))?;
+        if let Some(e) = write_error {
+            return Err(anyhow!(e)).context(format!(
+                "writing records from {name} (the {} records before this batch are stored)",
+                summary.inserted + summary.replaced
+            ));
+        }
+        read.with_context(|| format!("reading {name}"))
+    });
+    progress.finish_and_clear();
+    read_result?;
+    eprintln!(
+        "{name}: {} new, {} replaced, {} rejected",
+        summary.inserted, summary.replaced, summary.rejected
+    );
+    Ok(summary)
+}
+
+fn read_lines(
+    input: Box<dyn Read + Send>,
+    batch_size: usize,
+    tx: &mpsc::SyncSender<Parsed>,
+    progress: &ProgressBar,
+) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(1 << 20, input);
+    let mut line = Vec::with_capacity(4096);
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        progress.inc(read as u64);
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        match parse_record_line(text) {
+            Ok(record) => {
+                batch.push(NewRecord::from_cdr(record.sdk_app_id, &record.cdr));
+                if batch.len() >= batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    if tx.send(Parsed::Batch(full)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            Err(reason) => {
+                let message = Parsed::Rejected {
+                    line: number,
+                    reason: reason.to_string(),
+                };
+                if tx.send(message).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Parsed::Batch(batch));
+    }
+    Ok(())
+}
+
+/// A bar over the file's bytes, or a spinner for standard input; indicatif
+/// draws nothing when stderr is not a terminal.
+fn progress_bar(size: Option<u64>) -> ProgressBar {
+    let bar = match size {
+        Some(len) => ProgressBar::new(len).with_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} (eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bytes} read, {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

@@ -1,0 +1,84 @@
+//! `telcdr serve`: the API on the configured address until Ctrl-C or
+//! SIGTERM. With `--demo`, a fresh data dir is first seeded with a few weeks
+//! of realistic calls and a key, and the SDK snippet to try is printed.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use telcdr_server::App;
+use telcdr_store::Store;
+
+use crate::config::Config;
+use crate::demo;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [env: TELCDR_LISTEN] [default: 127.0.0.1:8900]
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Seed a fresh data dir with demo calls and a key, and print how to query them
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub fn run(config: &Config, args: &ServeArgs) -> Result<ExitCode> {
+    let store = super::open_store(config)?;
+    let demo = if args.demo {
+        Some(demo::seed(
+            store.as_ref(),
+            &config.data_dir,
+            super::unix_now(),
+        )?)
+    } else {
+        None
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        // The first line is a contract: tests and scripts read the address from it.
+        println!("telcdr listening on http://{addr}/");
+        match &demo {
+            Some(key) => demo::print_instructions(key, addr),
+            None => {
+                if store.list_keys()?.is_empty() {
+                    println!(
+                        "No API keys yet: create one with `telcdr keys create --sdk-app-id <SdkAppId>`."
+                    );
+                }
+            }
+        }
+        let app = App::new(store.clone(), config.server_config());
+        telcdr_server::serve(listener, app, shutdown_signal())
+            .await
+            .context("serving")?;
+        eprintln!("telcdr stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,317 @@
+//! Configuration: compiled defaults, then a TOML file (`--config` /
+//! `TELCDR_CONFIG`), then `TELCDR_*` environment variables, then flags.
+//! `telcdr config` prints the merged result.
+//!
+//! Environment variables map onto the TOML tree: strip `TELCDR_`, lower-case,
+//! and `__` separates a table from its key, so `TELCDR_RATE_LIMIT__PER_SECOND=5`
+//! sets `rate_limit.per_second`. Unknown keys are errors, not silent typos.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// The merged configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where `serve` listens.
+    pub listen: String,
+    /// Where the store lives (`telcdr.db`).
+    pub data_dir: PathBuf,
+    /// Language of error messages when a request names none: en-US or zh-CN.
+    pub language: String,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+    pub query: QueryConfig,
+    pub sqlite: SqliteConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Allowed difference between a request's timestamp and the server clock.
+    pub max_skew_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Requests per second per (account, action); 0 = unlimited.
+    pub per_second: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueryConfig {
+    /// How far back StartTimeStamp may reach, in days; 0 = unlimited.
+    pub max_lookback_days: u32,
+    /// EndTimeStamp - StartTimeStamp must be less than this many days.
+    pub max_span_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SqliteConfig {
+    /// Read connections in the pool.
+    pub readers: usize,
+    /// Page cache per connection, MiB.
+    pub cache_mib: u32,
+}
+
+/// The default listen address: loopback only, so a fresh `serve` exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8900";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: DEFAULT_LISTEN.to_owned(),
+            data_dir: PathBuf::from("telcdr-data"),
+            language: "en-US".to_owned(),
+            auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            query: QueryConfig::default(),
+            sqlite: SqliteConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            max_skew_seconds: 300,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig { per_second: 20 }
+    }
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        QueryConfig {
+            max_lookback_days: 180,
+            max_span_days: 90,
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        SqliteConfig {
+            readers: 4,
+            cache_mib: 64,
+        }
+    }
+}
+
+/// Overrides given as command-line flags (the last layer).
+#[derive(Debug, Default, Clone)]
+pub struct FlagOverrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+}
+
+/// Environment variables that are not settings.
+const NOT_SETTINGS: &[&str] = &["TELCDR_CONFIG", "TELCDR_LOG"];
+
+impl Config {
+    /// Builds the merged configuration from all four layers.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &FlagOverrides,
+    ) -> Result<Config> {
+        let mut tree = toml::Table::try_from(Config::default())
+            .context("serialising the default configuration")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            let from_file: toml::Table = text
+                .parse()
+                .with_context(|| format!("config file {} is not valid TOML", path.display()))?;
+            merge(&mut tree, from_file);
+        }
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("TELCDR_") && !NOT_SETTINGS.contains(&k.as_str()))
+            .collect();
+        vars.sort();
+        for (name, value) in vars {
+            set_path(&mut tree, &name, &value)?;
+        }
+        let mut config: Config = tree.try_into().map_err(|e: toml::de::Error| {
+            anyhow::anyhow!("invalid configuration: {}", e.message())
+        })?;
+        if let Some(dir) = &flags.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(listen) = &flags.listen {
+            config.listen = listen.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if tcapi::Language::parse(&self.language).is_none() {
+            bail!(
+                "language must be \"en-US\" or \"zh-CN\", got {:?}",
+                self.language
+            );
+        }
+        if self.query.max_span_days == 0 {
+            bail!("query.max_span_days must be at least 1");
+        }
+        if self.auth.max_skew_seconds < 0 {
+            bail!("auth.max_skew_seconds must not be negative");
+        }
+        if self.sqlite.readers == 0 {
+            bail!("sqlite.readers must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML, as `telcdr config` prints it.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).context("serialising the configuration")
+    }
+
+    /// The store file inside the data dir.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("telcdr.db")
+    }
+
+    pub fn server_config(&self) -> telcdr_server::ServerConfig {
+        telcdr_server::ServerConfig {
+            default_language: tcapi::Language::parse(&self.language)
+                .unwrap_or(tcapi::Language::EnUs),
+            max_skew_seconds: self.auth.max_skew_seconds,
+            rate_limit_per_second: self.rate_limit.per_second,
+            query: telcdr_server::QueryLimits {
+                max_lookback_days: self.query.max_lookback_days,
+                max_span_days: self.query.max_span_days,
+            },
+            limits: tcapi::Limits::default(),
+        }
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Sets the setting named by environment variable `name` to `raw`, typed
+/// like the default it replaces.
+fn set_path(tree: &mut toml::Table, name: &str, raw: &str) -> Result<()> {
+    let path: Vec<String> = name["TELCDR_".len()..]
+        .split("__")
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let (last, tables) = path.split_last().context("empty variable name")?;
+    let mut table = tree;
+    for part in tables {
+        table = match table.get_mut(part) {
+            Some(toml::Value::Table(t)) => t,
+            _ => bail!("{name} is not a telcdr setting (no table `{part}`)"),
+        };
+    }
+    let value = match table.get(last) {
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(
+            raw.trim()
+                .parse()
+                .with_context(|| format!("{name} must be an integer, got {raw:?}"))?,
+        ),
+        Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => bail!("{name} must be true or false, got {raw:?}"),
+        }),
+        Some(toml::Value::String(_)) => toml::Value::String(raw.to_owned()),
+        Some(_) => bail!("{name} names a table, not a setting"),
+        None => bail!("{name} is not a telcdr setting"),
+    };
+    table.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_tencent() {
+        let c = Config::load(None, env(&[]), &FlagOverrides::default()).unwrap();
+        assert_eq!(c.rate_limit.per_second, 20);
+        assert_eq!(c.query.max_lookback_days, 180);
+        assert_eq!(c.query.max_span_days, 90);
+        assert_eq!(c.auth.max_skew_seconds, 300);
+        assert!(c.listen.starts_with("127.0.0.1:"));
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("telcdr.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1\"\n[rate_limit]\nper_second = 7\n[query]\nmax_lookback_days = 0\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("TELCDR_RATE_LIMIT__PER_SECOND", "9"),
+                ("TELCDR_LISTEN", "127.0.0.1:2"),
+                ("HOME", "/root"),
+            ]),
+            &FlagOverrides {
+                listen: Some("127.0.0.1:3".into()),
+                data_dir: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(c.query.max_lookback_days, 0, "from the file");
+        assert_eq!(c.rate_limit.per_second, 9, "env over file");
+        assert_eq!(c.listen, "127.0.0.1:3", "flag over env");
+        let printed = c.to_toml().unwrap();
+        assert!(printed.contains("per_second = 9"), "{printed}");
+    }
+
+    #[test]
+    fn unknown_and_mistyped_settings_are_errors() {
+        let none = FlagOverrides::default();
+        let err = Config::load(None, env(&[("TELCDR_RATE_LIMT__PER_SECOND", "1")]), &none);
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("not a telcdr setting")
+        );
+        let err = Config::load(None, env(&[("TELCDR_RATE_LIMIT__PER_SECOND", "x")]), &none);
+        assert!(err.unwrap_err().to_string().contains("must be an integer"));
+        let err = Config::load(None, env(&[("TELCDR_LANGUAGE", "fr")]), &none);
+        assert!(err.unwrap_err().to_string().contains("en-US"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "[query]\nmax_lookback = 3\n").unwrap();
+        let err = Config::load(Some(&file), env(&[]), &none).unwrap_err();
+        assert!(format!("{err:#}").contains("max_lookback"), "{err:#}");
+    }
+}
