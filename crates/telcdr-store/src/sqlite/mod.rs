@@ -28,6 +28,8 @@ pub use schema::SCHEMA_VERSION;
 
 /// Seconds in a bucket of the hourly counts.
 const HOUR: i64 = 3600;
+/// Hours in a day bucket (`cdr_day`); days are UTC.
+const HOURS_PER_DAY: i64 = 24;
 
 /// The hourly bucket holding `time` (hours since the epoch, floored).
 fn hour_of(time: i64) -> i64 {

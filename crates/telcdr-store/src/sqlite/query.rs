@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
-use super::{HOUR, hour_of};
+use super::{HOUR, HOURS_PER_DAY, hour_of};
 use crate::{CdrPage, CdrQuery, StoreError};
 
 /// Answers `query` on a reader connection, inside one read transaction so
@@ -48,81 +48,189 @@ fn count_range(conn: &Connection, sdk_app_id: i64, lo: i64, hi: i64) -> Result<u
     Ok(n as u64)
 }
 
-/// The window's records in `hour`: the bucket when the window covers the
-/// whole hour, an exact count of the covered part otherwise.
-fn hour_in_window(conn: &Connection, query: &CdrQuery, hour: i64) -> Result<u64, StoreError> {
-    let (first, last) = hour_bounds(hour);
-    let lo = first.max(query.start);
-    let hi = last.min(query.end);
-    if lo == first && hi == last {
-        let mut stmt = conn.prepare_cached(
-            "SELECT coalesce(sum(count), 0) FROM cdr_hour WHERE sdk_app_id = ?1 AND hour = ?2",
-        )?;
-        let n: i64 = stmt.query_row(params![query.sdk_app_id, hour], |row| row.get(0))?;
-        Ok(n as u64)
-    } else {
-        count_range(conn, query.sdk_app_id, lo, hi)
-    }
+/// A stretch of the window with its number of records, newest first.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    /// Last second of the stretch that lies in the window.
+    top: i64,
+    count: u64,
+    /// A whole day bucket, to be opened into its hours by a deep page.
+    day: Option<i64>,
 }
 
-/// No filters: buckets for the total, and the page read from the hour that
-/// holds its first row.
-fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreError> {
+/// Buckets of `table` for `first..=last`, newest first.
+fn buckets(
+    conn: &Connection,
+    table: &str,
+    sdk_app_id: i64,
+    first: i64,
+    last: i64,
+) -> Result<Vec<(i64, u64)>, StoreError> {
+    if first > last {
+        return Ok(Vec::new());
+    }
+    let column = if table == "cdr_day" { "day" } else { "hour" };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {column}, count FROM {table} \
+         WHERE sdk_app_id = ?1 AND {column} BETWEEN ?2 AND ?3 ORDER BY {column} DESC"
+    ))?;
+    let rows = stmt.query_map(params![sdk_app_id, first, last], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? as u64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The records of an hour that the window only partly covers: counted
+/// directly, or as the bucket minus the uncovered part when that is shorter.
+fn edge_hour(conn: &Connection, query: &CdrQuery, hour: i64) -> Result<Segment, StoreError> {
+    let (first, last) = hour_bounds(hour);
+    let (lo, hi) = (first.max(query.start), last.min(query.end));
+    let count = if lo == first && hi == last {
+        bucket_count(conn, query.sdk_app_id, hour)?
+    } else if hi - lo < HOUR / 2 {
+        count_range(conn, query.sdk_app_id, lo, hi)?
+    } else {
+        let bucket = bucket_count(conn, query.sdk_app_id, hour)?;
+        let below = if lo > first {
+            count_range(conn, query.sdk_app_id, first, lo - 1)?
+        } else {
+            0
+        };
+        let above = if hi < last {
+            count_range(conn, query.sdk_app_id, hi + 1, last)?
+        } else {
+            0
+        };
+        bucket - below - above
+    };
+    Ok(Segment {
+        top: hi,
+        count,
+        day: None,
+    })
+}
+
+fn bucket_count(conn: &Connection, sdk_app_id: i64, hour: i64) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(sum(count), 0) FROM cdr_hour WHERE sdk_app_id = ?1 AND hour = ?2",
+    )?;
+    let n: i64 = stmt.query_row(params![sdk_app_id, hour], |row| row.get(0))?;
+    Ok(n as u64)
+}
+
+fn hour_segments(hours: Vec<(i64, u64)>) -> impl Iterator<Item = Segment> {
+    hours.into_iter().map(|(hour, count)| Segment {
+        top: hour_bounds(hour).1,
+        count,
+        day: None,
+    })
+}
+
+/// The window cut into segments, newest first: the two edge hours counted
+/// exactly, whole days from `cdr_day`, the hours between from `cdr_hour`.
+/// At most ~2 + 46 + (days in the window) rows are read.
+fn segments(conn: &Connection, query: &CdrQuery) -> Result<Vec<Segment>, StoreError> {
+    let app = query.sdk_app_id;
     let first_hour = hour_of(query.start);
     let last_hour = hour_of(query.end);
-
-    // (hour, records of the window in it), newest first; hours without
-    // records may be missing.
-    let mut hours: Vec<(i64, u64)> = vec![(last_hour, hour_in_window(conn, query, last_hour)?)];
-    if last_hour > first_hour {
-        let mut stmt = conn.prepare_cached(
-            "SELECT hour, count FROM cdr_hour \
-             WHERE sdk_app_id = ?1 AND hour > ?2 AND hour < ?3 ORDER BY hour DESC",
-        )?;
-        let rows = stmt.query_map(params![query.sdk_app_id, first_hour, last_hour], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? as u64))
-        })?;
-        for row in rows {
-            hours.push(row?);
-        }
-        hours.push((first_hour, hour_in_window(conn, query, first_hour)?));
+    let mut out = vec![edge_hour(conn, query, last_hour)?];
+    if first_hour == last_hour {
+        return Ok(out);
     }
-    let total = hours.iter().map(|&(_, n)| n).sum();
+    // Hours strictly between the edges: mid_lo..=mid_hi.
+    let (mid_lo, mid_hi) = (first_hour + 1, last_hour - 1);
+    let first_day = (mid_lo + HOURS_PER_DAY - 1).div_euclid(HOURS_PER_DAY);
+    let last_day = (mid_hi + 1).div_euclid(HOURS_PER_DAY) - 1;
+    if first_day <= last_day {
+        out.extend(hour_segments(buckets(
+            conn,
+            "cdr_hour",
+            app,
+            (last_day + 1) * HOURS_PER_DAY,
+            mid_hi,
+        )?));
+        for (day, count) in buckets(conn, "cdr_day", app, first_day, last_day)? {
+            out.push(Segment {
+                top: hour_bounds((day + 1) * HOURS_PER_DAY - 1).1,
+                count,
+                day: Some(day),
+            });
+        }
+        out.extend(hour_segments(buckets(
+            conn,
+            "cdr_hour",
+            app,
+            mid_lo,
+            first_day * HOURS_PER_DAY - 1,
+        )?));
+    } else {
+        out.extend(hour_segments(buckets(
+            conn, "cdr_hour", app, mid_lo, mid_hi,
+        )?));
+    }
+    out.push(edge_hour(conn, query, first_hour)?);
+    Ok(out)
+}
 
+/// No filters: the total from the segments, and the page read from the top
+/// of the hour that holds its first row.
+fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreError> {
+    let segments = segments(conn, query)?;
+    let total = segments.iter().map(|s| s.count).sum();
     let mut page = CdrPage {
         total,
         records: Vec::new(),
     };
-    if query.limit == 0 {
+    if query.limit == 0 || query.offset >= total {
         return Ok(page);
     }
-    // Find the hour holding row `offset`; the page reads from the top of
-    // that hour, skipping only the rows of that hour before it.
+    // Find the segment holding row `offset`; open a day into its hours.
     let mut before = 0u64;
-    for &(hour, n) in &hours {
-        if query.offset < before + n {
-            let top = hour_bounds(hour).1.min(query.end);
-            let skip = query.offset - before;
-            let mut stmt = conn.prepare_cached(
-                "SELECT body FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3 \
-                 ORDER BY time DESC, session_id ASC LIMIT ?4 OFFSET ?5",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    query.sdk_app_id,
-                    query.start,
-                    top,
-                    i64::from(query.limit),
-                    skip as i64
-                ],
-                |row| row.get::<_, Vec<u8>>(0),
-            )?;
-            for body in rows {
-                page.records.push(body?);
-            }
+    let mut found = None;
+    for segment in &segments {
+        if query.offset < before + segment.count {
+            found = Some(*segment);
             break;
         }
-        before += n;
+        before += segment.count;
+    }
+    let Some(mut segment) = found else {
+        return Ok(page);
+    };
+    if let Some(day) = segment.day {
+        let hours = buckets(
+            conn,
+            "cdr_hour",
+            query.sdk_app_id,
+            day * HOURS_PER_DAY,
+            (day + 1) * HOURS_PER_DAY - 1,
+        )?;
+        for hour in hour_segments(hours) {
+            if query.offset < before + hour.count {
+                segment = hour;
+                break;
+            }
+            before += hour.count;
+        }
+    }
+    let top = segment.top.min(query.end);
+    let skip = query.offset - before;
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3 \
+         ORDER BY time DESC, session_id ASC LIMIT ?4 OFFSET ?5",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            query.sdk_app_id,
+            query.start,
+            top,
+            i64::from(query.limit),
+            skip as i64
+        ],
+        |row| row.get::<_, Vec<u8>>(0),
+    )?;
+    for body in rows {
+        page.records.push(body?);
     }
     Ok(page)
 }

@@ -42,6 +42,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sdk_app_id, hour)
     ) WITHOUT ROWID;
 
+    -- The same counts per day (day = time div 86400): a 90-day total or a
+    -- deep page walks at most ~90 days and ~48 edge hours, not ~2,000 hours.
+    CREATE TABLE cdr_day (
+        sdk_app_id INTEGER NOT NULL,
+        day        INTEGER NOT NULL,
+        count      INTEGER NOT NULL,
+        PRIMARY KEY (sdk_app_id, day)
+    ) WITHOUT ROWID;
+
     CREATE TABLE account (
         id         INTEGER PRIMARY KEY,
         created_at INTEGER NOT NULL
@@ -112,7 +121,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 6);
+        assert_eq!(tables, 7);
     }
 
     #[test]

@@ -535,3 +535,58 @@ fn a_failing_job_does_not_sink_its_group() {
     assert_eq!(store.find_key("AKID3").unwrap(), None);
     assert_eq!(buckets(&path, APP), [(T0 / 3600, 3)]);
 }
+
+/// Windows spanning whole days use the day buckets for the total and open a
+/// day into its hours for a deep page; both must match the plain order.
+#[test]
+fn totals_and_pages_across_day_buckets() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    // Six days, a record every 17 minutes, some seconds shared.
+    let batch: Vec<NewRecord> = (0..510)
+        .map(|i| {
+            rec(
+                APP,
+                &format!("d{:04}", (i * 7919) % 510),
+                T0 + (i / 2) * 2040,
+            )
+        })
+        .collect();
+    let mut expected: Vec<(i64, String)> = batch
+        .iter()
+        .map(|r| (r.time, r.session_id.clone()))
+        .collect();
+    store.put_records(batch).unwrap();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+
+    for (start, end) in [
+        (T0 + 1, T0 + 5 * 86_400 + 77),
+        (T0 - 86_400, T0 + 7 * 86_400),
+        (T0 + 3 * 3600, T0 + 3 * 3600 + 86_399),
+        (T0 + 50_400, T0 + 50_400 + 2 * 86_400 - 1),
+    ] {
+        let want: Vec<&String> = expected
+            .iter()
+            .filter(|(t, _)| start <= *t && *t <= end)
+            .map(|(_, s)| s)
+            .collect();
+        for offset in [0u64, 1, 29, 30, 100, 151, 250, 399, 400, 500, 600] {
+            let page = store
+                .query_cdrs(&CdrQuery {
+                    offset,
+                    limit: 10,
+                    ..window(APP, start, end)
+                })
+                .unwrap();
+            assert_eq!(page.total as usize, want.len(), "{start}..{end}");
+            let from = (offset as usize).min(want.len());
+            let to = (from + 10).min(want.len());
+            let got = ids(&page);
+            assert_eq!(
+                got.iter().collect::<Vec<_>>(),
+                want[from..to],
+                "{start}..{end} offset {offset}"
+            );
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, params};
 
-use super::hour_of;
+use super::{HOURS_PER_DAY, hour_of};
 use crate::{NewRecord, StoreError, WriteOutcome};
 
 /// Upper bound on the records one group takes before committing, so a flood
@@ -260,21 +260,40 @@ pub(crate) fn write_records(
         *deltas.entry((r.sdk_app_id, hour_of(r.time))).or_default() += 1;
     }
 
-    let mut bump = conn.prepare_cached(
-        "INSERT INTO cdr_hour (sdk_app_id, hour, count) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (sdk_app_id, hour) DO UPDATE SET count = count + excluded.count",
-    )?;
-    let mut prune = conn
-        .prepare_cached("DELETE FROM cdr_hour WHERE sdk_app_id = ?1 AND hour = ?2 AND count = 0")?;
-    for ((sdk_app_id, hour), delta) in deltas {
+    let mut days: HashMap<(i64, i64), i64> = HashMap::new();
+    for (&(sdk_app_id, hour), &delta) in &deltas {
+        *days
+            .entry((sdk_app_id, hour.div_euclid(HOURS_PER_DAY)))
+            .or_default() += delta;
+    }
+    bump_buckets(conn, "cdr_hour", "hour", deltas)?;
+    bump_buckets(conn, "cdr_day", "day", days)?;
+    Ok(outcomes)
+}
+
+/// Adds `deltas` to a bucket table; emptied buckets go, so a bucket walk
+/// only sees periods with records.
+fn bump_buckets(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    deltas: HashMap<(i64, i64), i64>,
+) -> Result<(), StoreError> {
+    let mut bump = conn.prepare_cached(&format!(
+        "INSERT INTO {table} (sdk_app_id, {column}, count) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (sdk_app_id, {column}) DO UPDATE SET count = count + excluded.count"
+    ))?;
+    let mut prune = conn.prepare_cached(&format!(
+        "DELETE FROM {table} WHERE sdk_app_id = ?1 AND {column} = ?2 AND count = 0"
+    ))?;
+    for ((sdk_app_id, period), delta) in deltas {
         if delta == 0 {
             continue;
         }
-        bump.execute(params![sdk_app_id, hour, delta])?;
+        bump.execute(params![sdk_app_id, period, delta])?;
         if delta < 0 {
-            // Emptied buckets go, so the bucket walk only sees hours with records.
-            prune.execute(params![sdk_app_id, hour])?;
+            prune.execute(params![sdk_app_id, period])?;
         }
     }
-    Ok(outcomes)
+    Ok(())
 }
