@@ -115,8 +115,9 @@ pub struct FlagOverrides {
     pub listen: Option<String>,
 }
 
-/// Environment variables that are not settings.
-const NOT_SETTINGS: &[&str] = &["TELCDR_CONFIG", "TELCDR_LOG"];
+/// Environment variables that are not settings: the config file, the log
+/// filter, and where the test and bench scripts keep their installed clients.
+const NOT_SETTINGS: &[&str] = &["TELCDR_CONFIG", "TELCDR_LOG", "TELCDR_CACHE"];
 
 impl Config {
     /// Builds the merged configuration from all four layers.
@@ -304,6 +305,9 @@ mod tests {
                 .to_string()
                 .contains("not a telcdr setting")
         );
+        for not_a_setting in ["TELCDR_CACHE", "TELCDR_LOG", "TELCDR_CONFIG"] {
+            assert!(Config::load(None, env(&[(not_a_setting, "x")]), &none).is_ok());
+        }
         let err = Config::load(None, env(&[("TELCDR_RATE_LIMIT__PER_SECOND", "x")]), &none);
         assert!(err.unwrap_err().to_string().contains("must be an integer"));
         let err = Config::load(None, env(&[("TELCDR_LANGUAGE", "fr")]), &none);
