@@ -12,7 +12,7 @@
 //! - `put_records` returns only once the batch is durable (it survives
 //!   `kill -9` of the process);
 //! - `query_cdrs` returns an exact total and any page without scanning the
-//!   whole window (per-tenant hourly and daily counts kept in the write
+//!   whole window (per-tenant day, hour and 5-minute counts kept in the write
 //!   transaction).
 
 mod record;

@@ -1,7 +1,7 @@
 //! Acknowledged writes survive `kill -9`: a child process writes batches and
 //! prints each acknowledgement; the parent kills it at a random moment,
 //! reopens the store and checks that every acknowledged record is there and
-//! that the hourly counts still agree with the rows.
+//! that the bucket counts still agree with the rows.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -140,7 +140,7 @@ fn kill9_keeps_every_acknowledged_record() {
         assert_eq!(
             all.total as usize,
             all.records.len(),
-            "round {round}: hourly counts disagree with the rows after kill -9"
+            "round {round}: bucket counts disagree with the rows after kill -9"
         );
     }
 }

@@ -26,15 +26,9 @@ use writer::Writer;
 
 pub use schema::SCHEMA_VERSION;
 
-/// Seconds in a bucket of the hourly counts.
-const HOUR: i64 = 3600;
-/// Hours in a day bucket (`cdr_day`); days are UTC.
-const HOURS_PER_DAY: i64 = 24;
-
-/// The hourly bucket holding `time` (hours since the epoch, floored).
-fn hour_of(time: i64) -> i64 {
-    time.div_euclid(HOUR)
-}
+/// Spans of the count buckets (`cdr_bucket.span`), coarsest first; each
+/// divides the one before it.
+const SPANS: [i64; 3] = [86_400, 3_600, 300];
 
 /// How long a connection waits on a lock held by another process (e.g. a
 /// CLI command next to a running server) before giving up.
@@ -180,10 +174,11 @@ impl Store for SqliteStore {
     fn record_count(&self) -> Result<u64, StoreError> {
         // The buckets hold every record exactly once.
         self.readers.with(|conn| {
-            let n: i64 =
-                conn.query_row("SELECT coalesce(sum(count), 0) FROM cdr_hour", [], |row| {
-                    row.get(0)
-                })?;
+            let n: i64 = conn.query_row(
+                "SELECT coalesce(sum(count), 0) FROM cdr_bucket WHERE span = 86400",
+                [],
+                |row| row.get(0),
+            )?;
             Ok(n as u64)
         })
     }

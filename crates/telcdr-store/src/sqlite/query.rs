@@ -1,10 +1,11 @@
 //! The hot path: one tenant, an inclusive time window, maybe phones or
 //! session ids, a page newest first, and an exact total.
 //!
-//! Without filters the total comes from the hourly buckets (whole hours)
-//! plus exact counts of the two edge hours through the time index, and a
-//! page at offset N starts from the hour that holds row N, so neither the
-//! total nor a deep page costs a pass over the window. With filters the
+//! Without filters the total comes from count buckets (whole days, then the
+//! whole hours and 5-minute slices at the window's edges) plus exact counts
+//! of the two edge slices through the time index, and a page at offset N
+//! starts from the slice that holds row N, so neither the total nor a deep
+//! page costs a pass over the window. With filters the
 //! matching set is found through the session or phone indexes; such sets
 //! are small, so they are counted and sorted exactly.
 
@@ -14,7 +15,7 @@ use std::collections::HashSet;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
-use super::{HOUR, HOURS_PER_DAY, hour_of};
+use super::SPANS;
 use crate::{CdrPage, CdrQuery, StoreError};
 
 /// Answers `query` on a reader connection, inside one read transaction so
@@ -33,12 +34,6 @@ pub(crate) fn query_cdrs(conn: &Connection, query: &CdrQuery) -> Result<CdrPage,
     Ok(page)
 }
 
-/// First and last second of `hour`, saturating at the ends of i64.
-fn hour_bounds(hour: i64) -> (i64, i64) {
-    let first = hour.saturating_mul(HOUR);
-    (first, first.saturating_add(HOUR - 1))
-}
-
 /// Records of one tenant with `lo <= time <= hi`, counted on the time index.
 fn count_range(conn: &Connection, sdk_app_id: i64, lo: i64, hi: i64) -> Result<u64, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -48,135 +43,90 @@ fn count_range(conn: &Connection, sdk_app_id: i64, lo: i64, hi: i64) -> Result<u
     Ok(n as u64)
 }
 
-/// A stretch of the window with its number of records, newest first.
+/// A stretch of the window with its number of records; a window is cut
+/// into segments newest first.
 #[derive(Debug, Clone, Copy)]
 struct Segment {
-    /// Last second of the stretch that lies in the window.
+    /// Last second of the stretch.
     top: i64,
     count: u64,
-    /// A whole day bucket, to be opened into its hours by a deep page.
-    day: Option<i64>,
+    /// A whole bucket (index into `SPANS`, period), which a deep page opens
+    /// into the finer buckets it holds.
+    bucket: Option<(usize, i64)>,
 }
 
-/// Buckets of `table` for `first..=last`, newest first.
+/// The buckets of span `SPANS[level]` whose periods lie in `first..=last`,
+/// newest first.
 fn buckets(
     conn: &Connection,
-    table: &str,
     sdk_app_id: i64,
+    level: usize,
     first: i64,
     last: i64,
-) -> Result<Vec<(i64, u64)>, StoreError> {
-    if first > last {
-        return Ok(Vec::new());
-    }
-    let column = if table == "cdr_day" { "day" } else { "hour" };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {column}, count FROM {table} \
-         WHERE sdk_app_id = ?1 AND {column} BETWEEN ?2 AND ?3 ORDER BY {column} DESC"
-    ))?;
-    let rows = stmt.query_map(params![sdk_app_id, first, last], |row| {
+    out: &mut Vec<Segment>,
+) -> Result<(), StoreError> {
+    let span = SPANS[level];
+    let mut stmt = conn.prepare_cached(
+        "SELECT start, count FROM cdr_bucket \
+         WHERE sdk_app_id = ?1 AND span = ?2 AND start BETWEEN ?3 AND ?4 ORDER BY start DESC",
+    )?;
+    let rows = stmt.query_map(params![sdk_app_id, span, first, last], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? as u64))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The records of an hour that the window only partly covers: counted
-/// directly, or as the bucket minus the uncovered part when that is shorter.
-fn edge_hour(conn: &Connection, query: &CdrQuery, hour: i64) -> Result<Segment, StoreError> {
-    let (first, last) = hour_bounds(hour);
-    let (lo, hi) = (first.max(query.start), last.min(query.end));
-    let count = if lo == first && hi == last {
-        bucket_count(conn, query.sdk_app_id, hour)?
-    } else if hi - lo < HOUR / 2 {
-        count_range(conn, query.sdk_app_id, lo, hi)?
-    } else {
-        let bucket = bucket_count(conn, query.sdk_app_id, hour)?;
-        let below = if lo > first {
-            count_range(conn, query.sdk_app_id, first, lo - 1)?
-        } else {
-            0
-        };
-        let above = if hi < last {
-            count_range(conn, query.sdk_app_id, hi + 1, last)?
-        } else {
-            0
-        };
-        bucket - below - above
-    };
-    Ok(Segment {
-        top: hi,
-        count,
-        day: None,
-    })
-}
-
-fn bucket_count(conn: &Connection, sdk_app_id: i64, hour: i64) -> Result<u64, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT coalesce(sum(count), 0) FROM cdr_hour WHERE sdk_app_id = ?1 AND hour = ?2",
-    )?;
-    let n: i64 = stmt.query_row(params![sdk_app_id, hour], |row| row.get(0))?;
-    Ok(n as u64)
-}
-
-fn hour_segments(hours: Vec<(i64, u64)>) -> impl Iterator<Item = Segment> {
-    hours.into_iter().map(|(hour, count)| Segment {
-        top: hour_bounds(hour).1,
-        count,
-        day: None,
-    })
-}
-
-/// The window cut into segments, newest first: the two edge hours counted
-/// exactly, whole days from `cdr_day`, the hours between from `cdr_hour`.
-/// At most ~2 + 46 + (days in the window) rows are read.
-fn segments(conn: &Connection, query: &CdrQuery) -> Result<Vec<Segment>, StoreError> {
-    let app = query.sdk_app_id;
-    let first_hour = hour_of(query.start);
-    let last_hour = hour_of(query.end);
-    let mut out = vec![edge_hour(conn, query, last_hour)?];
-    if first_hour == last_hour {
-        return Ok(out);
+    for row in rows {
+        let (period, count) = row?;
+        out.push(Segment {
+            top: period.saturating_add(1).saturating_mul(span) - 1,
+            count,
+            bucket: Some((level, period)),
+        });
     }
-    // Hours strictly between the edges: mid_lo..=mid_hi.
-    let (mid_lo, mid_hi) = (first_hour + 1, last_hour - 1);
-    let first_day = (mid_lo + HOURS_PER_DAY - 1).div_euclid(HOURS_PER_DAY);
-    let last_day = (mid_hi + 1).div_euclid(HOURS_PER_DAY) - 1;
-    if first_day <= last_day {
-        out.extend(hour_segments(buckets(
-            conn,
-            "cdr_hour",
-            app,
-            (last_day + 1) * HOURS_PER_DAY,
-            mid_hi,
-        )?));
-        for (day, count) in buckets(conn, "cdr_day", app, first_day, last_day)? {
-            out.push(Segment {
-                top: hour_bounds((day + 1) * HOURS_PER_DAY - 1).1,
-                count,
-                day: Some(day),
-            });
-        }
-        out.extend(hour_segments(buckets(
-            conn,
-            "cdr_hour",
-            app,
-            mid_lo,
-            first_day * HOURS_PER_DAY - 1,
-        )?));
-    } else {
-        out.extend(hour_segments(buckets(
-            conn, "cdr_hour", app, mid_lo, mid_hi,
-        )?));
+    Ok(())
+}
+
+/// Cuts `lo..=hi` into segments, newest first: the whole periods of span
+/// `SPANS[level]` from their buckets, the partial periods at either end at
+/// the next finer span, and below the finest span an exact count.
+fn segments(
+    conn: &Connection,
+    sdk_app_id: i64,
+    level: usize,
+    lo: i64,
+    hi: i64,
+    out: &mut Vec<Segment>,
+) -> Result<(), StoreError> {
+    if lo > hi {
+        return Ok(());
     }
-    out.push(edge_hour(conn, query, first_hour)?);
-    Ok(out)
+    if level == SPANS.len() {
+        out.push(Segment {
+            top: hi,
+            count: count_range(conn, sdk_app_id, lo, hi)?,
+            bucket: None,
+        });
+        return Ok(());
+    }
+    let span = SPANS[level];
+    // Whole periods: the first starting at or after lo, the last ending at
+    // or before hi.
+    let first = lo.div_euclid(span) + i64::from(lo.rem_euclid(span) != 0);
+    let last = hi.div_euclid(span) - i64::from(hi.rem_euclid(span) != span - 1);
+    if first > last {
+        return segments(conn, sdk_app_id, level + 1, lo, hi, out);
+    }
+    let above = (last + 1).saturating_mul(span);
+    let below = first.saturating_mul(span).saturating_sub(1);
+    segments(conn, sdk_app_id, level + 1, above, hi, out)?;
+    buckets(conn, sdk_app_id, level, first, last, out)?;
+    segments(conn, sdk_app_id, level + 1, lo, below, out)
 }
 
 /// No filters: the total from the segments, and the page read from the top
-/// of the hour that holds its first row.
+/// of the finest segment that holds its first row.
 fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreError> {
-    let segments = segments(conn, query)?;
-    let total = segments.iter().map(|s| s.count).sum();
+    let mut cut = Vec::new();
+    segments(conn, query.sdk_app_id, 0, query.start, query.end, &mut cut)?;
+    let total = cut.iter().map(|s| s.count).sum();
     let mut page = CdrPage {
         total,
         records: Vec::new(),
@@ -184,53 +134,64 @@ fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreErro
     if query.limit == 0 || query.offset >= total {
         return Ok(page);
     }
-    // Find the segment holding row `offset`; open a day into its hours.
+    // Find the segment holding row `offset`, opening whole buckets into
+    // their finer buckets until the finest.
     let mut before = 0u64;
-    let mut found = None;
-    for segment in &segments {
-        if query.offset < before + segment.count {
-            found = Some(*segment);
-            break;
-        }
-        before += segment.count;
-    }
-    let Some(mut segment) = found else {
-        return Ok(page);
-    };
-    if let Some(day) = segment.day {
-        let hours = buckets(
-            conn,
-            "cdr_hour",
-            query.sdk_app_id,
-            day * HOURS_PER_DAY,
-            (day + 1) * HOURS_PER_DAY - 1,
-        )?;
-        for hour in hour_segments(hours) {
-            if query.offset < before + hour.count {
-                segment = hour;
+    let mut level_segments = cut;
+    let segment = loop {
+        let mut found = None;
+        for segment in &level_segments {
+            if query.offset < before + segment.count {
+                found = Some(*segment);
                 break;
             }
-            before += hour.count;
+            before += segment.count;
         }
-    }
+        let Some(segment) = found else {
+            return Ok(page);
+        };
+        match segment.bucket {
+            Some((level, period)) if level + 1 < SPANS.len() => {
+                let span = SPANS[level];
+                let ratio = span / SPANS[level + 1];
+                let mut finer = Vec::new();
+                buckets(
+                    conn,
+                    query.sdk_app_id,
+                    level + 1,
+                    period.saturating_mul(ratio),
+                    (period + 1).saturating_mul(ratio) - 1,
+                    &mut finer,
+                )?;
+                level_segments = finer;
+            }
+            _ => break segment,
+        }
+    };
     let top = segment.top.min(query.end);
     let skip = query.offset - before;
-    let mut stmt = conn.prepare_cached(
-        "SELECT body FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3 \
+    // The page's rowids come from the time index alone (it holds time,
+    // session id and rowid), so the rows skipped by OFFSET are never read;
+    // only the page's bodies are.
+    let mut ids = conn.prepare_cached(
+        "SELECT id FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3 \
          ORDER BY time DESC, session_id ASC LIMIT ?4 OFFSET ?5",
     )?;
-    let rows = stmt.query_map(
-        params![
-            query.sdk_app_id,
-            query.start,
-            top,
-            i64::from(query.limit),
-            skip as i64
-        ],
-        |row| row.get::<_, Vec<u8>>(0),
-    )?;
-    for body in rows {
-        page.records.push(body?);
+    let ids = ids
+        .query_map(
+            params![
+                query.sdk_app_id,
+                query.start,
+                top,
+                i64::from(query.limit),
+                skip as i64
+            ],
+            |row| row.get::<_, i64>(0),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut body = conn.prepare_cached("SELECT body FROM cdr WHERE id = ?1")?;
+    for id in ids {
+        page.records.push(body.query_row([id], |row| row.get(0))?);
     }
     Ok(page)
 }
@@ -306,9 +267,11 @@ fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreEr
         // Caller matches and callee matches through their own indexes; a
         // record matching on both sides is kept once.
         let mut seen = HashSet::new();
+        let mut hits: Vec<(i64, i64)> = Vec::new();
         for column in ["caller", "callee"] {
+            // (time, rowid) come from the phone index alone; no row is read.
             let sql = format!(
-                "SELECT id, time, session_id FROM cdr \
+                "SELECT id, time FROM cdr \
                  WHERE sdk_app_id = ?1 AND {column} IN ({}) AND time BETWEEN ?2 AND ?3",
                 placeholders(4, phones.len())
             );
@@ -321,14 +284,11 @@ fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreEr
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
                 if seen.insert(id) {
-                    matches.push(Match {
-                        id,
-                        time: row.get(1)?,
-                        session_id: row.get(2)?,
-                    });
+                    hits.push((row.get(1)?, id));
                 }
             }
         }
+        return page_of_hits(conn, query, hits);
     }
 
     matches.sort_by(|a, b| (Reverse(a.time), &a.session_id).cmp(&(Reverse(b.time), &b.session_id)));
@@ -341,5 +301,53 @@ fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreEr
     for m in matches.iter().skip(skip).take(query.limit as usize) {
         page.records.push(body.query_row([m.id], |row| row.get(0))?);
     }
+    Ok(page)
+}
+
+/// A page of phone matches known by (time, rowid) only. A frequent number
+/// matches thousands of records in 90 days; reading each row for its
+/// session id (the tie-breaker) cost milliseconds. Sorting by time alone
+/// puts every record in its place except among equal times, so only the
+/// page's rows plus those tied with its first and last time are read, then
+/// ordered by session id.
+fn page_of_hits(
+    conn: &Connection,
+    query: &CdrQuery,
+    mut hits: Vec<(i64, i64)>,
+) -> Result<CdrPage, StoreError> {
+    hits.sort_unstable_by_key(|&(time, id)| (Reverse(time), id));
+    let total = hits.len();
+    let mut page = CdrPage {
+        total: total as u64,
+        records: Vec::new(),
+    };
+    let from = usize::try_from(query.offset)
+        .unwrap_or(usize::MAX)
+        .min(total);
+    let to = from.saturating_add(query.limit as usize).min(total);
+    if from == to {
+        return Ok(page);
+    }
+    let mut first = from;
+    while first > 0 && hits[first - 1].0 == hits[from].0 {
+        first -= 1;
+    }
+    let mut last = to;
+    while last < total && hits[last].0 == hits[to - 1].0 {
+        last += 1;
+    }
+    let mut row = conn.prepare_cached("SELECT session_id, body FROM cdr WHERE id = ?1")?;
+    let mut window: Vec<(i64, String, Vec<u8>)> = Vec::with_capacity(last - first);
+    for &(time, id) in &hits[first..last] {
+        let (session_id, body) = row.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        window.push((time, session_id, body));
+    }
+    window.sort_by(|a, b| (Reverse(a.0), &a.1).cmp(&(Reverse(b.0), &b.1)));
+    page.records = window
+        .into_iter()
+        .skip(from - first)
+        .take(to - from)
+        .map(|(_, _, body)| body)
+        .collect();
     Ok(page)
 }

@@ -10,7 +10,7 @@ use crate::StoreError;
 
 /// Migration steps, in order. Step `i` takes the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
-    // 1: records, hourly counts, accounts, keys, settings.
+    // 1: records, count buckets, accounts, keys, settings.
     r#"
     CREATE TABLE cdr (
         id             INTEGER PRIMARY KEY,
@@ -33,22 +33,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX cdr_by_caller ON cdr (sdk_app_id, caller, time);
     CREATE INDEX cdr_by_callee ON cdr (sdk_app_id, callee, time);
 
-    -- Records per tenant per hour (hour = time div 3600), kept in the same
-    -- transaction as the records so totals and deep pages need no scan.
-    CREATE TABLE cdr_hour (
+    -- Records per tenant per period, at three spans (86400 s days, 3600 s
+    -- hours, 300 s slices; start = time div span), kept in the same
+    -- transaction as the records: a total or a deep page walks ~90 days,
+    -- a few dozen edge hours and slices, and counts at most two 5-minute
+    -- edges exactly, whatever the size of the window.
+    CREATE TABLE cdr_bucket (
         sdk_app_id INTEGER NOT NULL,
-        hour       INTEGER NOT NULL,
+        span       INTEGER NOT NULL,
+        start      INTEGER NOT NULL,
         count      INTEGER NOT NULL,
-        PRIMARY KEY (sdk_app_id, hour)
-    ) WITHOUT ROWID;
-
-    -- The same counts per day (day = time div 86400): a 90-day total or a
-    -- deep page walks at most ~90 days and ~48 edge hours, not ~2,000 hours.
-    CREATE TABLE cdr_day (
-        sdk_app_id INTEGER NOT NULL,
-        day        INTEGER NOT NULL,
-        count      INTEGER NOT NULL,
-        PRIMARY KEY (sdk_app_id, day)
+        PRIMARY KEY (sdk_app_id, span, start)
     ) WITHOUT ROWID;
 
     CREATE TABLE account (
@@ -121,7 +116,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 7);
+        assert_eq!(tables, 6);
     }
 
     #[test]

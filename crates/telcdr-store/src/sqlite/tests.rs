@@ -1,5 +1,5 @@
 //! Unit tests of the SQLite backend: schema lifecycle, keys, upserts and the
-//! hourly buckets, totals across hour edges, deep pages.
+//! count buckets, totals across bucket edges, deep pages.
 
 use std::path::Path;
 
@@ -60,7 +60,7 @@ fn window(app: i64, start: i64, end: i64) -> CdrQuery {
 fn buckets(path: &Path, app: i64) -> Vec<(i64, i64)> {
     let conn = Connection::open(path).unwrap();
     let mut stmt = conn
-        .prepare("SELECT hour, count FROM cdr_hour WHERE sdk_app_id = ?1 ORDER BY hour")
+        .prepare("SELECT start, count FROM cdr_bucket WHERE sdk_app_id = ?1 AND span = 3600 ORDER BY start")
         .unwrap();
     stmt.query_map([app], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
@@ -588,5 +588,33 @@ fn totals_and_pages_across_day_buckets() {
                 "{start}..{end} offset {offset}"
             );
         }
+    }
+}
+
+/// Windows at the ends of the time line neither overflow nor lose records.
+#[test]
+fn extreme_windows() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    store
+        .put_records(vec![
+            rec(APP, "a", 1),
+            rec(APP, "b", T0),
+            rec(APP, "c", T0 + 7),
+        ])
+        .unwrap();
+    for (start, end, want) in [
+        (0, i64::MAX, 3),
+        (i64::MIN, i64::MAX, 3),
+        (i64::MIN, 0, 0),
+        (T0, i64::MAX - 1, 2),
+        (2, T0 + 6, 1),
+    ] {
+        let page = store.query_cdrs(&window(APP, start, end)).unwrap();
+        assert_eq!(
+            (page.total, page.records.len()),
+            (want, want as usize),
+            "{start}..{end}"
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, params};
 
-use super::{HOURS_PER_DAY, hour_of};
+use super::SPANS;
 use crate::{NewRecord, StoreError, WriteOutcome};
 
 /// Upper bound on the records one group takes before committing, so a flood
@@ -196,7 +196,7 @@ fn run_group(
 }
 
 /// Writes a batch of records (inside the group transaction), keeping the
-/// hourly counts in step. Items are written in order, so a batch naming one
+/// bucket counts in step. Items are written in order, so a batch naming one
 /// (sdk_app_id, session_id) twice keeps the last: the first occurrence
 /// reports `Inserted` (when new) and each later one `Replaced`, bumping the
 /// revision each time, exactly as if they had come in separate batches.
@@ -221,7 +221,7 @@ pub(crate) fn write_records(
 
     // Bucket changes are summed first: a batch touches few hours, so this
     // turns thousands of bucket upserts into a handful.
-    let mut deltas: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut deltas: HashMap<(i64, i64, i64), i64> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for r in batch {
         let inserted = insert.execute(params![
@@ -254,45 +254,50 @@ pub(crate) fn write_records(
                 r.body
             ])?;
             // A replace may move the record to another hour.
-            *deltas.entry((r.sdk_app_id, hour_of(old_time))).or_default() -= 1;
+            add_to_buckets(&mut deltas, r.sdk_app_id, old_time, -1);
             outcomes.push(WriteOutcome::Replaced);
         }
-        *deltas.entry((r.sdk_app_id, hour_of(r.time))).or_default() += 1;
+        add_to_buckets(&mut deltas, r.sdk_app_id, r.time, 1);
     }
 
-    let mut days: HashMap<(i64, i64), i64> = HashMap::new();
-    for (&(sdk_app_id, hour), &delta) in &deltas {
-        *days
-            .entry((sdk_app_id, hour.div_euclid(HOURS_PER_DAY)))
-            .or_default() += delta;
-    }
-    bump_buckets(conn, "cdr_hour", "hour", deltas)?;
-    bump_buckets(conn, "cdr_day", "day", days)?;
+    bump_buckets(conn, deltas)?;
     Ok(outcomes)
 }
 
-/// Adds `deltas` to a bucket table; emptied buckets go, so a bucket walk
-/// only sees periods with records.
+/// Counts a record in (or, with -1, out of) its bucket at every span.
+fn add_to_buckets(
+    deltas: &mut HashMap<(i64, i64, i64), i64>,
+    sdk_app_id: i64,
+    time: i64,
+    delta: i64,
+) {
+    for span in SPANS {
+        *deltas
+            .entry((sdk_app_id, span, time.div_euclid(span)))
+            .or_default() += delta;
+    }
+}
+
+/// Adds `deltas` to the buckets; emptied buckets go, so a bucket walk only
+/// sees periods with records.
 fn bump_buckets(
     conn: &Connection,
-    table: &str,
-    column: &str,
-    deltas: HashMap<(i64, i64), i64>,
+    deltas: HashMap<(i64, i64, i64), i64>,
 ) -> Result<(), StoreError> {
-    let mut bump = conn.prepare_cached(&format!(
-        "INSERT INTO {table} (sdk_app_id, {column}, count) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (sdk_app_id, {column}) DO UPDATE SET count = count + excluded.count"
-    ))?;
-    let mut prune = conn.prepare_cached(&format!(
-        "DELETE FROM {table} WHERE sdk_app_id = ?1 AND {column} = ?2 AND count = 0"
-    ))?;
-    for ((sdk_app_id, period), delta) in deltas {
+    let mut bump = conn.prepare_cached(
+        "INSERT INTO cdr_bucket (sdk_app_id, span, start, count) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (sdk_app_id, span, start) DO UPDATE SET count = count + excluded.count",
+    )?;
+    let mut prune = conn.prepare_cached(
+        "DELETE FROM cdr_bucket WHERE sdk_app_id = ?1 AND span = ?2 AND start = ?3 AND count = 0",
+    )?;
+    for ((sdk_app_id, span, start), delta) in deltas {
         if delta == 0 {
             continue;
         }
-        bump.execute(params![sdk_app_id, period, delta])?;
+        bump.execute(params![sdk_app_id, span, start, delta])?;
         if delta < 0 {
-            prune.execute(params![sdk_app_id, period])?;
+            prune.execute(params![sdk_app_id, span, start])?;
         }
     }
     Ok(())
