@@ -116,6 +116,18 @@ impl Plan {
     fn is_signed(&self) -> bool {
         matches!(self, Plan::Signed { .. })
     }
+    /// A fresh signer for one connection; `None` for raw (peer) requests.
+    fn signer(&self) -> Option<tc3::Signer> {
+        match self {
+            Plan::Signed {
+                secret_id,
+                secret_key,
+                service,
+                ..
+            } => Some(tc3::Signer::new(secret_id, secret_key, service)),
+            Plan::Raw { .. } => None,
+        }
+    }
 }
 
 /// Host (with port) and socket address and path of an `http://` URL.
@@ -383,15 +395,7 @@ async fn worker(
     timeout: Duration,
 ) -> TaskResult {
     let mut out = TaskResult::default();
-    let mut signer = match &*plan {
-        Plan::Signed {
-            secret_id,
-            secret_key,
-            service,
-            ..
-        } => Some(tc3::Signer::new(secret_id, secret_key, service)),
-        Plan::Raw { .. } => None,
-    };
+    let mut signer = plan.signer();
     let signed = plan.is_signed();
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     let mut i = start_index;
@@ -565,15 +569,7 @@ async fn run_load(args: &Args, plan: Plan, addr: SocketAddr) -> Result<()> {
 }
 
 async fn run_check(args: &Args, plan: Plan, addr: SocketAddr, n: usize) -> Result<()> {
-    let mut signer = match &plan {
-        Plan::Signed {
-            secret_id,
-            secret_key,
-            service,
-            ..
-        } => Some(tc3::Signer::new(secret_id, secret_key, service)),
-        Plan::Raw { .. } => None,
-    };
+    let mut signer = plan.signer();
     let mut sender = connect(addr).await?;
     let timeout = Duration::from_secs_f64(args.timeout);
     for i in 0..n.min(plan.len()) {

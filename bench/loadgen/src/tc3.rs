@@ -6,7 +6,7 @@
 //! service, so it is cached per date; each request then costs two SHA-256
 //! (payload, canonical request) and one HMAC.
 
-use tcapi::sign::{Tc3Request, tc3_signature_with_key, tc3_signing_key};
+use tcapi::sign::{Tc3Request, tc3_authorization_with_key, tc3_signing_key};
 
 pub use tcapi::sign::utc_date;
 
@@ -49,7 +49,7 @@ impl Signer {
         body: &[u8],
         timestamp: i64,
     ) -> String {
-        let date = utc_date(timestamp);
+        let key = self.signing_key(&utc_date(timestamp));
         let request = Tc3Request {
             method,
             host,
@@ -60,13 +60,7 @@ impl Signer {
             timestamp,
             unsigned_payload: false,
         };
-        let string_to_sign = request.string_to_sign();
-        let key = self.signing_key(&date);
-        let signature = tc3_signature_with_key(&key, &string_to_sign);
-        format!(
-            "TC3-HMAC-SHA256 Credential={}/{date}/{}/tc3_request, SignedHeaders=content-type;host, Signature={signature}",
-            self.secret_id, self.service
-        )
+        tc3_authorization_with_key(&self.secret_id, &key, &request)
     }
 }
 

@@ -154,11 +154,22 @@ pub fn tc3_signature(secret_key: &str, request: &Tc3Request) -> String {
 
 /// The whole `Authorization` header value, as the SDKs format it.
 pub fn tc3_authorization(secret_id: &str, secret_key: &str, request: &Tc3Request) -> String {
+    let key = tc3_signing_key(secret_key, &utc_date(request.timestamp), request.service);
+    tc3_authorization_with_key(secret_id, &key, request)
+}
+
+/// [`tc3_authorization`] with a signing key the caller derived (and may
+/// cache: it changes only with the UTC date).
+pub fn tc3_authorization_with_key(
+    secret_id: &str,
+    signing_key: &[u8; 32],
+    request: &Tc3Request,
+) -> String {
     format!(
         "TC3-HMAC-SHA256 Credential={secret_id}/{}/{}/tc3_request, SignedHeaders=content-type;host, Signature={}",
         utc_date(request.timestamp),
         request.service,
-        tc3_signature(secret_key, request)
+        tc3_signature_with_key(signing_key, &request.string_to_sign())
     )
 }
 

@@ -122,7 +122,7 @@ impl App {
     fn process(&self, raw: &RawRequest) -> Outcome {
         let config = &self.inner.config;
         let mut outcome = Outcome {
-            language: tcapi::language_hint(raw).unwrap_or(config.default_language),
+            language: config.default_language,
             action: None,
             sdk_app_id: None,
             result: Ok(Vec::new()),
@@ -134,10 +134,14 @@ impl App {
     fn process_inner(&self, raw: &RawRequest, outcome: &mut Outcome) -> Result<Vec<u8>, ApiError> {
         let inner = &self.inner;
         let config = &inner.config;
-        let envelope = tcapi::decode(raw)?;
-        if let Some(language) = envelope.language {
+        let decoded = tcapi::decode(raw);
+        // The envelope's language; the raw request is searched for one only
+        // when the envelope has none (a v1 form body is not parsed twice).
+        let language = decoded.as_ref().ok().and_then(|e| e.language);
+        if let Some(language) = language.or_else(|| tcapi::language_hint(raw)) {
             outcome.language = language;
         }
+        let envelope = decoded?;
         outcome.action = Some(envelope.action.clone());
 
         let key = inner

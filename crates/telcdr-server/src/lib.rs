@@ -101,10 +101,6 @@ impl App {
             }),
         }
     }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
-    }
 }
 
 /// The router: the API at `/`, health at `/healthz`.
