@@ -15,8 +15,10 @@
 //!   whole window (per-tenant day, hour and 5-minute counts kept in the write
 //!   transaction).
 
+mod group_commit;
 mod record;
 pub mod sqlite;
+mod window;
 
 pub use record::NewRecord;
 

@@ -2,7 +2,8 @@
 //! group-commits every concurrent write, and a small pool of readers.
 //!
 //! - `schema`: the tables and their migrations;
-//! - `writer`: the writer thread, group commit, and record upserts;
+//! - `records`: record upserts and their count buckets, run on the writer
+//!   thread of [`crate::group_commit`];
 //! - `query`: the DescribeTelCdr hot path;
 //! - `keys`: accounts, keys and settings;
 //! - `pool`: the reader pool.
@@ -10,25 +11,21 @@
 mod keys;
 mod pool;
 mod query;
+mod records;
 mod schema;
-mod writer;
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::group_commit::{TxConnection, Writer};
 use crate::{
     ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, Store, StoreError, WriteOutcome,
 };
 use pool::ReaderPool;
-use writer::Writer;
 
 pub use schema::SCHEMA_VERSION;
-
-/// Spans of the count buckets (`cdr_bucket.span`), coarsest first; each
-/// divides the one before it.
-const SPANS: [i64; 3] = [86_400, 3_600, 300];
 
 /// How long a connection waits on a lock held by another process (e.g. a
 /// CLI command next to a running server) before giving up.
@@ -78,8 +75,32 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     // Dropped in order: the writer finishes the queued jobs and joins its
     // thread, then the readers close.
-    writer: Writer,
+    writer: Writer<Connection>,
     readers: ReaderPool,
+}
+
+impl TxConnection for Connection {
+    fn begin(&mut self) -> Result<(), String> {
+        // IMMEDIATE: take the write lock now rather than on first write.
+        self.prepare_cached("BEGIN IMMEDIATE")
+            .and_then(|mut s| s.execute([]))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn commit(&mut self) -> Result<(), String> {
+        self.prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn rollback(&mut self) -> Result<(), String> {
+        if self.is_autocommit() {
+            return Ok(());
+        }
+        self.execute_batch("ROLLBACK").map_err(|e| e.to_string())
+    }
 }
 
 // rusqlite errors become database errors; the message is all callers use.
@@ -152,7 +173,7 @@ impl SqliteStore {
         }
 
         Ok(SqliteStore {
-            writer: Writer::spawn(conn)?,
+            writer: Writer::spawn("telcdr-sqlite-writer", conn)?,
             readers: ReaderPool::new(readers),
         })
     }
@@ -173,8 +194,9 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        self.writer
-            .call(batch.len(), move |conn| writer::write_records(conn, &batch))
+        self.writer.call(batch.len(), move |conn| {
+            records::write_records(conn, &batch)
+        })
     }
 
     fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError> {

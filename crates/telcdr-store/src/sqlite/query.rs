@@ -1,11 +1,9 @@
 //! The hot path: one tenant, an inclusive time window, maybe phones or
 //! session ids, a page newest first, and an exact total.
 //!
-//! Without filters the total comes from count buckets (whole days, then the
-//! whole hours and 5-minute slices at the window's edges) plus exact counts
-//! of the two edge slices through the time index, and a page at offset N
-//! starts from the slice that holds row N, so neither the total nor a deep
-//! page costs a pass over the window. With filters the
+//! Without filters the total and the page's start come from the count
+//! buckets (see [`crate::window`]), so neither the total nor a deep page
+//! costs a pass over the window. With filters the
 //! matching set is found through the session or phone indexes; such sets
 //! are small, so they are counted and sorted exactly.
 
@@ -15,7 +13,7 @@ use std::collections::HashSet;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
-use super::SPANS;
+use crate::window::{self, BucketSource, PageStart, SPANS};
 use crate::{CdrPage, CdrQuery, StoreError};
 
 /// Answers `query` on a reader connection, inside one read transaction so
@@ -34,142 +32,53 @@ pub(crate) fn query_cdrs(conn: &Connection, query: &CdrQuery) -> Result<CdrPage,
     Ok(page)
 }
 
-/// Records of one tenant with `lo <= time <= hi`, counted on the time index.
-fn count_range(conn: &Connection, sdk_app_id: i64, lo: i64, hi: i64) -> Result<u64, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT count(*) FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3",
-    )?;
-    let n: i64 = stmt.query_row(params![sdk_app_id, lo, hi], |row| row.get(0))?;
-    Ok(n as u64)
-}
-
-/// A stretch of the window with its number of records; a window is cut
-/// into segments newest first.
-#[derive(Debug, Clone, Copy)]
-struct Segment {
-    /// Last second of the stretch.
-    top: i64,
-    count: u64,
-    /// A whole bucket (index into `SPANS`, period), which a deep page opens
-    /// into the finer buckets it holds.
-    bucket: Option<(usize, i64)>,
-}
-
-/// The buckets of span `SPANS[level]` whose periods lie in `first..=last`,
-/// newest first.
-fn buckets(
-    conn: &Connection,
+/// The bucket and count reads of [`window::locate`] on one connection.
+struct Buckets<'a> {
+    conn: &'a Connection,
     sdk_app_id: i64,
-    level: usize,
-    first: i64,
-    last: i64,
-    out: &mut Vec<Segment>,
-) -> Result<(), StoreError> {
-    let span = SPANS[level];
-    let mut stmt = conn.prepare_cached(
-        "SELECT start, count FROM cdr_bucket \
-         WHERE sdk_app_id = ?1 AND span = ?2 AND start BETWEEN ?3 AND ?4 ORDER BY start DESC",
-    )?;
-    let rows = stmt.query_map(params![sdk_app_id, span, first, last], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? as u64))
-    })?;
-    for row in rows {
-        let (period, count) = row?;
-        out.push(Segment {
-            top: period.saturating_add(1).saturating_mul(span) - 1,
-            count,
-            bucket: Some((level, period)),
-        });
-    }
-    Ok(())
 }
 
-/// Cuts `lo..=hi` into segments, newest first: the whole periods of span
-/// `SPANS[level]` from their buckets, the partial periods at either end at
-/// the next finer span, and below the finest span an exact count.
-fn segments(
-    conn: &Connection,
-    sdk_app_id: i64,
-    level: usize,
-    lo: i64,
-    hi: i64,
-    out: &mut Vec<Segment>,
-) -> Result<(), StoreError> {
-    if lo > hi {
-        return Ok(());
+impl BucketSource for Buckets<'_> {
+    fn buckets(
+        &mut self,
+        level: usize,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT start, count FROM cdr_bucket \
+             WHERE sdk_app_id = ?1 AND span = ?2 AND start BETWEEN ?3 AND ?4 ORDER BY start DESC",
+        )?;
+        let rows = stmt.query_map(params![self.sdk_app_id, SPANS[level], first, last], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
-    if level == SPANS.len() {
-        out.push(Segment {
-            top: hi,
-            count: count_range(conn, sdk_app_id, lo, hi)?,
-            bucket: None,
-        });
-        return Ok(());
+
+    fn count_range(&mut self, lo: i64, hi: i64) -> Result<u64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*) FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3",
+        )?;
+        let n: i64 = stmt.query_row(params![self.sdk_app_id, lo, hi], |row| row.get(0))?;
+        Ok(n as u64)
     }
-    let span = SPANS[level];
-    // Whole periods: the first starting at or after lo, the last ending at
-    // or before hi.
-    let first = lo.div_euclid(span) + i64::from(lo.rem_euclid(span) != 0);
-    let last = hi.div_euclid(span) - i64::from(hi.rem_euclid(span) != span - 1);
-    if first > last {
-        return segments(conn, sdk_app_id, level + 1, lo, hi, out);
-    }
-    let above = (last + 1).saturating_mul(span);
-    let below = first.saturating_mul(span).saturating_sub(1);
-    segments(conn, sdk_app_id, level + 1, above, hi, out)?;
-    buckets(conn, sdk_app_id, level, first, last, out)?;
-    segments(conn, sdk_app_id, level + 1, lo, below, out)
 }
 
-/// No filters: the total from the segments, and the page read from the top
+/// No filters: the total from the buckets, and the page read from the top
 /// of the finest segment that holds its first row.
 fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreError> {
-    let mut cut = Vec::new();
-    segments(conn, query.sdk_app_id, 0, query.start, query.end, &mut cut)?;
-    let total = cut.iter().map(|s| s.count).sum();
+    let mut source = Buckets {
+        conn,
+        sdk_app_id: query.sdk_app_id,
+    };
+    let (total, start) = window::locate(&mut source, query.start, query.end, query.offset)?;
     let mut page = CdrPage {
         total,
         records: Vec::new(),
     };
-    if query.limit == 0 || query.offset >= total {
+    let Some(PageStart { top, skip }) = start.filter(|_| query.limit > 0) else {
         return Ok(page);
-    }
-    // Find the segment holding row `offset`, opening whole buckets into
-    // their finer buckets until the finest.
-    let mut before = 0u64;
-    let mut level_segments = cut;
-    let segment = loop {
-        let mut found = None;
-        for segment in &level_segments {
-            if query.offset < before + segment.count {
-                found = Some(*segment);
-                break;
-            }
-            before += segment.count;
-        }
-        let Some(segment) = found else {
-            return Ok(page);
-        };
-        match segment.bucket {
-            Some((level, period)) if level + 1 < SPANS.len() => {
-                let span = SPANS[level];
-                let ratio = span / SPANS[level + 1];
-                let mut finer = Vec::new();
-                buckets(
-                    conn,
-                    query.sdk_app_id,
-                    level + 1,
-                    period.saturating_mul(ratio),
-                    (period + 1).saturating_mul(ratio) - 1,
-                    &mut finer,
-                )?;
-                level_segments = finer;
-            }
-            _ => break segment,
-        }
     };
-    let top = segment.top.min(query.end);
-    let skip = query.offset - before;
     // The page's rowids come from the time index alone (it holds time,
     // session id and rowid), so the rows skipped by OFFSET are never read;
     // only the page's bodies are.
