@@ -16,10 +16,13 @@
 //!   transaction).
 
 mod group_commit;
+mod open;
+pub mod postgres;
 mod record;
 pub mod sqlite;
 mod window;
 
+pub use open::{StoreOptions, StoreUrl, open};
 pub use record::NewRecord;
 
 use std::fmt;

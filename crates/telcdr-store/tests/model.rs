@@ -1,4 +1,5 @@
-//! Model-based test of the SQLite store: random records (a few tenants,
+//! Model-based test of every store backend (SQLite, and PostgreSQL when the
+//! tests have a server; see `common`): random records (a few tenants,
 //! times over a few days with many ties and hour-edge seconds, phones and
 //! session ids from small pools so replacements happen) written in random
 //! batches, then random queries. Every answer must equal a plain in-memory
@@ -6,9 +7,11 @@
 
 use std::collections::BTreeMap;
 
+mod common;
+
 use proptest::prelude::*;
-use telcdr_store::sqlite::{SqliteOptions, SqliteStore};
-use telcdr_store::{CdrPage, CdrQuery, NewRecord, Store, WriteOutcome};
+use telcdr_store::sqlite::SqliteOptions;
+use telcdr_store::{CdrPage, CdrQuery, NewRecord, WriteOutcome};
 
 /// An hour boundary.
 const T0: i64 = 1_789_999_200;
@@ -169,66 +172,66 @@ proptest! {
         queries in prop::collection::vec(query(), 1..25),
         moved_by in 1..30i64,
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(
-            &dir.path().join("telcdr.db"),
-            // Durability is not under test here; skip the fsync per batch.
-            SqliteOptions { readers: 2, synchronous_full: false, ..SqliteOptions::default() },
-        )
-        .unwrap();
-
+        // Durability is not under test here; skip SQLite's fsync per batch.
+        let stores = common::fresh_stores(SqliteOptions {
+            readers: 2,
+            synchronous_full: false,
+            ..SqliteOptions::default()
+        });
         let mut batches = batches;
         // Always include a replacement that moves a record to another hour.
         let mut moved = batches[0][0].clone();
         moved.time = T0 + (moved.time - T0 + moved_by * 3600 + 17) % (HOURS * 3600);
         batches.push(vec![moved]);
 
-        let mut model: BTreeMap<(i64, String), NewRecord> = BTreeMap::new();
-        let mut revision = 0;
-        for batch in &batches {
-            let records: Vec<NewRecord> = batch
-                .iter()
-                .map(|d| {
-                    revision += 1;
-                    record(d, revision)
-                })
-                .collect();
-            let mut want = Vec::new();
-            for r in &records {
-                let key = (r.sdk_app_id, r.session_id.clone());
-                want.push(if model.insert(key, r.clone()).is_some() {
-                    WriteOutcome::Replaced
-                } else {
-                    WriteOutcome::Inserted
-                });
+        for common::Fresh { name, store, .. } in &stores {
+            let mut model: BTreeMap<(i64, String), NewRecord> = BTreeMap::new();
+            let mut revision = 0;
+            for batch in &batches {
+                let records: Vec<NewRecord> = batch
+                    .iter()
+                    .map(|d| {
+                        revision += 1;
+                        record(d, revision)
+                    })
+                    .collect();
+                let mut want = Vec::new();
+                for r in &records {
+                    let key = (r.sdk_app_id, r.session_id.clone());
+                    want.push(if model.insert(key, r.clone()).is_some() {
+                        WriteOutcome::Replaced
+                    } else {
+                        WriteOutcome::Inserted
+                    });
+                }
+                prop_assert_eq!(store.put_records(records).unwrap(), want, "{}", name);
             }
-            prop_assert_eq!(store.put_records(records).unwrap(), want);
-        }
 
-        prop_assert_eq!(store.record_count().unwrap(), model.len() as u64);
-        for q in &queries {
-            let got = store.query_cdrs(q).unwrap();
-            let want = expected(&model, q);
-            prop_assert_eq!(got.total, want.total, "total for {:?}", q);
-            let as_text = |p: &CdrPage| -> Vec<String> {
-                p.records.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
-            };
-            prop_assert_eq!(as_text(&got), as_text(&want), "page for {:?}", q);
-        }
-        // Whole-window sanity per tenant: the bucket total equals the rows.
-        for app in TENANTS {
-            let all = CdrQuery {
-                sdk_app_id: app,
-                start: T0 - 3600,
-                end: T0 + (HOURS + 1) * 3600,
-                phones: vec![],
-                session_ids: vec![],
-                offset: 0,
-                limit: u32::MAX,
-            };
-            let got = store.query_cdrs(&all).unwrap();
-            prop_assert_eq!(got.total as usize, got.records.len());
-            prop_assert_eq!(got, expected(&model, &all));
+            prop_assert_eq!(store.record_count().unwrap(), model.len() as u64);
+            for q in &queries {
+                let got = store.query_cdrs(q).unwrap();
+                let want = expected(&model, q);
+                prop_assert_eq!(got.total, want.total, "{}: total for {:?}", name, q);
+                let as_text = |p: &CdrPage| -> Vec<String> {
+                    p.records.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+                };
+                prop_assert_eq!(as_text(&got), as_text(&want), "{}: page for {:?}", name, q);
+            }
+            // Whole-window sanity per tenant: the bucket total equals the rows.
+            for app in TENANTS {
+                let all = CdrQuery {
+                    sdk_app_id: app,
+                    start: T0 - 3600,
+                    end: T0 + (HOURS + 1) * 3600,
+                    phones: vec![],
+                    session_ids: vec![],
+                    offset: 0,
+                    limit: u32::MAX,
+                };
+                let got = store.query_cdrs(&all).unwrap();
+                prop_assert_eq!(got.total as usize, got.records.len());
+                prop_assert_eq!(got, expected(&model, &all));
+            }
         }
     }
 }

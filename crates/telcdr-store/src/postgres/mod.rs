@@ -1,0 +1,329 @@
+//! The PostgreSQL backend: the same schema, counting and answers as SQLite,
+//! for records that outgrow one disk or several `telcdr serve` processes
+//! sharing one database.
+//!
+//! - `schema`: the tables and their migrations;
+//! - `records`: record upserts (COPY for bulk batches) and their buckets;
+//! - `query`: the DescribeTelCdr hot path;
+//! - `keys`: accounts, keys and settings;
+//! - `pool`: connections that reconnect by themselves.
+//!
+//! Writes of one process go through the shared group-commit writer thread,
+//! like SQLite's. Writes of different processes serialise on an advisory
+//! lock taken by each record-writing transaction, so a replaced record's old
+//! time (needed to move it between buckets) cannot change under it and
+//! bucket rows are never locked in two orders.
+
+mod keys;
+mod pool;
+mod query;
+mod records;
+mod schema;
+
+use std::time::Duration;
+
+use postgres::{Client, Config, NoTls};
+
+use crate::group_commit::{TxConnection, Writer};
+use crate::{
+    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, Store, StoreError, WriteOutcome,
+};
+pub use pool::PgClient;
+use pool::PgPool;
+
+pub use schema::SCHEMA_VERSION;
+
+/// Advisory lock keys (one 64-bit space per database): record writes, key
+/// and account changes, and schema migration.
+const LOCK_RECORDS: i64 = 0x7465_6c63_6472_0001;
+const LOCK_KEYS: i64 = 0x7465_6c63_6472_0002;
+const LOCK_MIGRATE: i64 = 0x7465_6c63_6472_0003;
+
+/// How long opening a connection may take when the URL sets no
+/// `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Tuning of the PostgreSQL backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    /// Read connections at most (opened as needed).
+    pub readers: usize,
+    /// Apply pending migrations on open (otherwise refuse an old schema).
+    pub migrate: bool,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            readers: 8,
+            migrate: true,
+        }
+    }
+}
+
+/// A database error as the store reports it: PostgreSQL's own message when
+/// it sent one.
+pub(crate) fn pg_error(e: postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
+        None => StoreError::Database(e.to_string()),
+    }
+}
+
+/// The URL with any password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Connection settings from a `postgres://` URL, with telcdr's defaults for
+/// what it leaves out.
+fn config_of(url: &str) -> Result<Config, StoreError> {
+    let mut config: Config = url.parse().map_err(|e| StoreError::Open {
+        path: redact_url(url),
+        reason: format!("not a PostgreSQL connection URL: {e}"),
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("telcdr");
+    }
+    config.keepalives(true);
+    Ok(config)
+}
+
+/// The writer thread's connection: reconnects at the start of a group when
+/// the last one broke (e.g. PostgreSQL restarted).
+pub(crate) struct WriteConnection {
+    config: Config,
+    client: Option<PgClient>,
+}
+
+impl WriteConnection {
+    /// The live client; only called inside a group, after `begin`.
+    pub(crate) fn client(&mut self) -> Result<&mut PgClient, StoreError> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Database("the write connection is not open".into()))
+    }
+}
+
+impl TxConnection for WriteConnection {
+    fn begin(&mut self) -> Result<(), String> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            self.client = None;
+            let client = self
+                .config
+                .connect(NoTls)
+                .map_err(|e| pg_error(e).to_string())?;
+            self.client = Some(PgClient::new(client));
+        }
+        let client = self.client.as_mut().expect("connected above");
+        client
+            .raw()
+            .batch_execute("BEGIN")
+            .map_err(|e| pg_error(e).to_string())
+    }
+
+    fn commit(&mut self) -> Result<(), String> {
+        let client = self.client().map_err(|e| e.to_string())?;
+        client
+            .raw()
+            .batch_execute("COMMIT")
+            .map_err(|e| pg_error(e).to_string())
+    }
+
+    fn rollback(&mut self) -> Result<(), String> {
+        match self.client.as_mut() {
+            Some(client) if !client.is_closed() => client
+                .raw()
+                .batch_execute("ROLLBACK")
+                .map_err(|e| pg_error(e).to_string()),
+            // A broken connection has no transaction left to undo.
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A [`Store`] in a PostgreSQL database.
+pub struct PgStore {
+    writer: Writer<WriteConnection>,
+    readers: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:pass@host:port/db`)
+    /// and brings its schema up to date (or checks it, when
+    /// `options.migrate` is off). Fails with [`StoreError::Open`] when the
+    /// database cannot be reached.
+    pub fn open(url: &str, options: PgOptions) -> Result<PgStore, StoreError> {
+        let config = config_of(url)?;
+        let open_error = |e: StoreError| StoreError::Open {
+            path: redact_url(url),
+            reason: e.to_string(),
+        };
+        let mut client = config.connect(NoTls).map_err(|e| open_error(pg_error(e)))?;
+        schema::migrate(&mut client, options.migrate).map_err(|e| match e {
+            StoreError::Database(_) => open_error(e),
+            other => other,
+        })?;
+        Ok(PgStore {
+            writer: Writer::spawn(
+                "telcdr-pg-writer",
+                WriteConnection {
+                    config: config.clone(),
+                    client: Some(PgClient::new(client)),
+                },
+            )?,
+            readers: PgPool::new(config, options.readers.max(1)),
+        })
+    }
+
+    /// A fresh connection to the database at `url`, outside any pool (for
+    /// tests and tools that inspect the tables).
+    pub fn connect(url: &str) -> Result<Client, StoreError> {
+        config_of(url)?.connect(NoTls).map_err(pg_error)
+    }
+}
+
+/// Creates database `name` through the server at `admin_url` and returns
+/// the URL of the new database (same user, host and port). For tests, which
+/// want a fresh database each.
+pub fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::Invalid(format!(
+            "database name {name:?} must be letters, digits and underscores"
+        )));
+    }
+    let mut client = PgStore::connect(admin_url)?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(pg_error)?;
+    let (base, query) = match admin_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (admin_url, String::new()),
+    };
+    let authority_end = base
+        .find("://")
+        .map(|s| s + 3)
+        .and_then(|from| base[from..].find('/').map(|i| from + i))
+        .unwrap_or(base.len());
+    Ok(format!("{}/{name}{query}", &base[..authority_end]))
+}
+
+impl Store for PgStore {
+    fn put_records(&self, batch: Vec<NewRecord>) -> Result<Vec<WriteOutcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer.call(batch.len(), move |conn| {
+            records::write_records(conn.client()?, &batch)
+        })
+    }
+
+    fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError> {
+        self.readers.with(|client| query::query_cdrs(client, query))
+    }
+
+    fn record_count(&self) -> Result<u64, StoreError> {
+        self.readers.with(|client| {
+            let row = client.query_one(
+                "SELECT coalesce(sum(count), 0)::bigint FROM cdr_bucket WHERE span = 86400",
+                &[],
+            )?;
+            Ok(row.get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn create_key(
+        &self,
+        sdk_app_ids: &[i64],
+        secret_id: &str,
+        secret_key: &str,
+        now: i64,
+    ) -> Result<KeyCreated, StoreError> {
+        if sdk_app_ids.is_empty() {
+            return Err(StoreError::Invalid(
+                "a key needs at least one SdkAppId".into(),
+            ));
+        }
+        let (apps, id, key) = (
+            sdk_app_ids.to_vec(),
+            secret_id.to_owned(),
+            secret_key.to_owned(),
+        );
+        self.writer.call(1, move |conn| {
+            keys::create_key(conn.client()?, &apps, &id, &key, now)
+        })
+    }
+
+    fn find_key(&self, secret_id: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.readers
+            .with(|client| keys::find_key(client, secret_id))
+    }
+
+    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError> {
+        self.readers
+            .with(|client| keys::account_owns(client, account_id, sdk_app_id))
+    }
+
+    fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
+        self.readers.with(keys::list_keys)
+    }
+
+    fn set_key_enabled(&self, secret_id: &str, enabled: bool) -> Result<bool, StoreError> {
+        let id = secret_id.to_owned();
+        self.writer.call(1, move |conn| {
+            keys::set_key_enabled(conn.client()?, &id, enabled)
+        })
+    }
+
+    fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.readers.with(|client| keys::setting(client, name))
+    }
+
+    fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.writer.call(1, move |conn| {
+            keys::set_setting(conn.client()?, &name, &value)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://telcdr:s3cret@127.0.0.1:5432/cdr"),
+            "postgres://telcdr:***@127.0.0.1:5432/cdr"
+        );
+        assert_eq!(
+            redact_url("postgres://telcdr@127.0.0.1/cdr"),
+            "postgres://telcdr@127.0.0.1/cdr"
+        );
+        assert_eq!(redact_url("host=/tmp user=x"), "host=/tmp user=x");
+    }
+
+    #[test]
+    fn a_bad_url_is_an_open_error() {
+        let err = config_of("postgres://127.0.0.1:notaport/db").unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    }
+}

@@ -1,0 +1,264 @@
+//! Record upserts in PostgreSQL, run inside the writer thread's group
+//! transaction, and the count buckets kept in step with them.
+//!
+//! A batch is folded to one row per (sdk_app_id, session_id) first (the last
+//! occurrence wins and the revision counts every occurrence, as if each had
+//! come in its own batch). One query finds which keys exist and their old
+//! times; new records then go in with binary COPY when there are many (an
+//! import) or one INSERT over arrays when there are few (a push), and
+//! replacements with one UPDATE over arrays. The records advisory lock held
+//! from the start makes "new" stay new until COMMIT, so COPY cannot meet a
+//! duplicate key.
+
+use std::collections::{HashMap, HashSet};
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+
+use super::{LOCK_RECORDS, PgClient};
+use crate::window::BucketDeltas;
+use crate::{NewRecord, StoreError, WriteOutcome};
+
+/// New records from this many on go in with COPY rather than INSERT.
+const COPY_FROM: usize = 256;
+
+/// The columns written, in COPY order.
+const COLUMNS: &str = "sdk_app_id, session_id, time, caller, callee, direction, end_status, \
+                       seat_mail, skill_group_id, revision, body";
+
+pub(crate) fn write_records(
+    client: &mut PgClient,
+    batch: &[NewRecord],
+) -> Result<Vec<WriteOutcome>, StoreError> {
+    client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_RECORDS])?;
+
+    // Fold the batch: per key, the index of its last occurrence and how many
+    // times it came.
+    let mut folded: HashMap<(i64, &str), (usize, i64)> = HashMap::with_capacity(batch.len());
+    let mut keys: Vec<(i64, &str)> = Vec::with_capacity(batch.len());
+    for (index, r) in batch.iter().enumerate() {
+        let key = (r.sdk_app_id, r.session_id.as_str());
+        let entry = folded.entry(key).or_insert_with(|| {
+            keys.push(key);
+            (index, 0)
+        });
+        entry.0 = index;
+        entry.1 += 1;
+    }
+
+    let existing = old_times(client, &keys)?;
+
+    let mut deltas = BucketDeltas::default();
+    let mut inserts: Vec<(&NewRecord, i64)> = Vec::new();
+    let mut updates: Vec<(&NewRecord, i64)> = Vec::new();
+    for key in &keys {
+        let (last, occurrences) = folded[key];
+        let record = &batch[last];
+        match existing.get(key) {
+            Some(&old_time) => {
+                deltas.add(key.0, old_time, -1);
+                updates.push((record, occurrences));
+            }
+            None => inserts.push((record, occurrences)),
+        }
+        deltas.add(key.0, record.time, 1);
+    }
+
+    if inserts.len() >= COPY_FROM {
+        copy_in(client, &inserts)?;
+    } else if !inserts.is_empty() {
+        insert_small(client, &inserts)?;
+    }
+    if !updates.is_empty() {
+        update(client, &updates)?;
+    }
+    bump_buckets(client, deltas)?;
+
+    // Outcomes in batch order: a key's first occurrence is new or not as the
+    // database had it; every later one replaces the one before.
+    let mut seen: HashSet<(i64, &str)> = HashSet::with_capacity(keys.len());
+    Ok(batch
+        .iter()
+        .map(|r| {
+            let key = (r.sdk_app_id, r.session_id.as_str());
+            if seen.insert(key) && !existing.contains_key(&key) {
+                WriteOutcome::Inserted
+            } else {
+                WriteOutcome::Replaced
+            }
+        })
+        .collect())
+}
+
+/// Time of every key of `keys` already stored.
+fn old_times<'a>(
+    client: &mut PgClient,
+    keys: &[(i64, &'a str)],
+) -> Result<HashMap<(i64, &'a str), i64>, StoreError> {
+    let apps: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    let sessions: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let rows = client.query(
+        "SELECT c.sdk_app_id, c.session_id, c.time \
+         FROM unnest($1::bigint[], $2::text[]) AS k (sdk_app_id, session_id) \
+         JOIN cdr c ON c.sdk_app_id = k.sdk_app_id AND c.session_id = k.session_id",
+        &[&apps, &sessions],
+    )?;
+    // Map each found row back to the caller's borrowed key.
+    let index: HashMap<(i64, &str), usize> =
+        keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let app: i64 = row.get(0);
+        let session: &str = row.get(1);
+        if let Some(&i) = index.get(&(app, session)) {
+            found.insert(keys[i], row.get::<_, i64>(2));
+        }
+    }
+    Ok(found)
+}
+
+fn copy_in(client: &mut PgClient, inserts: &[(&NewRecord, i64)]) -> Result<(), StoreError> {
+    let sink = client
+        .raw()
+        .copy_in(&format!("COPY cdr ({COLUMNS}) FROM STDIN (FORMAT binary)"))?;
+    let types = [
+        Type::INT8,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+        Type::BYTEA,
+    ];
+    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    for (r, revision) in inserts {
+        writer.write(&[
+            &r.sdk_app_id,
+            &r.session_id,
+            &r.time,
+            &r.caller,
+            &r.callee,
+            &r.direction,
+            &r.end_status,
+            &r.seat_mail,
+            &r.skill_group_id,
+            revision,
+            &r.body.as_slice(),
+        ])?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// The columns of `rows` as arrays, for statements over `unnest`.
+struct Columns<'a> {
+    sdk_app_id: Vec<i64>,
+    session_id: Vec<&'a str>,
+    time: Vec<i64>,
+    caller: Vec<&'a str>,
+    callee: Vec<&'a str>,
+    direction: Vec<i64>,
+    end_status: Vec<i64>,
+    seat_mail: Vec<&'a str>,
+    skill_group_id: Vec<i64>,
+    revision: Vec<i64>,
+    body: Vec<&'a [u8]>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(rows: &[(&'a NewRecord, i64)]) -> Columns<'a> {
+        Columns {
+            sdk_app_id: rows.iter().map(|(r, _)| r.sdk_app_id).collect(),
+            session_id: rows.iter().map(|(r, _)| r.session_id.as_str()).collect(),
+            time: rows.iter().map(|(r, _)| r.time).collect(),
+            caller: rows.iter().map(|(r, _)| r.caller.as_str()).collect(),
+            callee: rows.iter().map(|(r, _)| r.callee.as_str()).collect(),
+            direction: rows.iter().map(|(r, _)| r.direction).collect(),
+            end_status: rows.iter().map(|(r, _)| r.end_status).collect(),
+            seat_mail: rows.iter().map(|(r, _)| r.seat_mail.as_str()).collect(),
+            skill_group_id: rows.iter().map(|(r, _)| r.skill_group_id).collect(),
+            revision: rows.iter().map(|&(_, n)| n).collect(),
+            body: rows.iter().map(|(r, _)| r.body.as_slice()).collect(),
+        }
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 11] {
+        [
+            &self.sdk_app_id,
+            &self.session_id,
+            &self.time,
+            &self.caller,
+            &self.callee,
+            &self.direction,
+            &self.end_status,
+            &self.seat_mail,
+            &self.skill_group_id,
+            &self.revision,
+            &self.body,
+        ]
+    }
+}
+
+/// `unnest` over the eleven column arrays, typed.
+const UNNEST: &str = "unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
+                      $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], \
+                      $11::bytea[])";
+
+fn insert_small(client: &mut PgClient, inserts: &[(&NewRecord, i64)]) -> Result<(), StoreError> {
+    let columns = Columns::of(inserts);
+    client.execute(
+        &format!("INSERT INTO cdr ({COLUMNS}) SELECT * FROM {UNNEST}"),
+        &columns.params(),
+    )?;
+    Ok(())
+}
+
+fn update(client: &mut PgClient, updates: &[(&NewRecord, i64)]) -> Result<(), StoreError> {
+    let columns = Columns::of(updates);
+    client.execute(
+        &format!(
+            "UPDATE cdr SET time = u.time, caller = u.caller, callee = u.callee, \
+             direction = u.direction, end_status = u.end_status, seat_mail = u.seat_mail, \
+             skill_group_id = u.skill_group_id, body = u.body, \
+             revision = cdr.revision + u.revision \
+             FROM {UNNEST} AS u ({COLUMNS}) \
+             WHERE cdr.sdk_app_id = u.sdk_app_id AND cdr.session_id = u.session_id"
+        ),
+        &columns.params(),
+    )?;
+    Ok(())
+}
+
+/// Adds `deltas` to the buckets (in key order); emptied buckets go, so a
+/// bucket walk only sees periods with records.
+fn bump_buckets(client: &mut PgClient, deltas: BucketDeltas) -> Result<(), StoreError> {
+    let changes = deltas.into_sorted();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let apps: Vec<i64> = changes.iter().map(|((a, _, _), _)| *a).collect();
+    let spans: Vec<i64> = changes.iter().map(|((_, s, _), _)| *s).collect();
+    let starts: Vec<i64> = changes.iter().map(|((_, _, p), _)| *p).collect();
+    let counts: Vec<i64> = changes.iter().map(|(_, d)| *d).collect();
+    client.execute(
+        "INSERT INTO cdr_bucket (sdk_app_id, span, start, count) \
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) \
+         ON CONFLICT (sdk_app_id, span, start) \
+         DO UPDATE SET count = cdr_bucket.count + excluded.count",
+        &[&apps, &spans, &starts, &counts],
+    )?;
+    if counts.iter().any(|&d| d < 0) {
+        client.execute(
+            "DELETE FROM cdr_bucket b \
+             USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS k (sdk_app_id, span, start) \
+             WHERE b.sdk_app_id = k.sdk_app_id AND b.span = k.span AND b.start = k.start \
+             AND b.count = 0",
+            &[&apps, &spans, &starts],
+        )?;
+    }
+    Ok(())
+}
