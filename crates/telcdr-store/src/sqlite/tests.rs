@@ -124,91 +124,6 @@ fn open_reports_a_file_that_is_not_a_database() {
 }
 
 #[test]
-fn keys_lifecycle() {
-    let (_dir, path) = temp();
-    let store = open(&path);
-
-    assert!(matches!(
-        store.create_key(&[], "AKIDempty", "s", 1),
-        Err(StoreError::Invalid(_))
-    ));
-
-    let first = store
-        .create_key(&[OTHER, APP], "AKID1", "secret1", 100)
-        .unwrap();
-    assert!(first.new_account);
-    // Same SdkAppIds (any subset): the same account, no new one.
-    let second = store.create_key(&[APP], "AKID2", "secret2", 100).unwrap();
-    assert_eq!(
-        second,
-        KeyCreated {
-            account_id: first.account_id,
-            new_account: false
-        }
-    );
-    // A fresh SdkAppId: a new account.
-    let third = store.create_key(&[7], "AKID3", "secret3", 50).unwrap();
-    assert!(third.new_account);
-    assert_ne!(third.account_id, first.account_id);
-
-    // Owned by different accounts, or only partly owned: refused.
-    assert!(matches!(
-        store.create_key(&[APP, 7], "AKID4", "s", 1),
-        Err(StoreError::AppOwnedElsewhere { sdk_app_id: APP, owner }) if owner == first.account_id
-    ));
-    assert!(matches!(
-        store.create_key(&[8, 7], "AKID4", "s", 1),
-        Err(StoreError::AppOwnedElsewhere { sdk_app_id: 7, .. })
-    ));
-    // Refusals leave nothing behind: 8 is still unowned.
-    assert!(
-        store
-            .create_key(&[8], "AKID5", "s", 200)
-            .unwrap()
-            .new_account
-    );
-    // A SecretId is unique.
-    assert!(matches!(
-        store.create_key(&[8], "AKID5", "s", 200),
-        Err(StoreError::Invalid(_))
-    ));
-
-    let key = store.find_key("AKID1").unwrap().unwrap();
-    assert_eq!(key.secret_key, "secret1");
-    assert_eq!(key.account_id, first.account_id);
-    assert!(key.enabled);
-    assert!(!format!("{key:?}").contains("secret1"));
-    assert_eq!(store.find_key("nope").unwrap(), None);
-
-    assert!(store.account_owns(first.account_id, APP).unwrap());
-    assert!(store.account_owns(first.account_id, OTHER).unwrap());
-    assert!(!store.account_owns(first.account_id, 7).unwrap());
-    assert!(!store.account_owns(third.account_id, APP).unwrap());
-
-    let listed = store.list_keys().unwrap();
-    let order: Vec<&str> = listed.iter().map(|k| k.secret_id.as_str()).collect();
-    assert_eq!(order, ["AKID3", "AKID1", "AKID2", "AKID5"]);
-    assert_eq!(listed[1].sdk_app_ids, vec![APP, OTHER]);
-    assert_eq!(listed[0].sdk_app_ids, vec![7]);
-
-    assert!(store.set_key_enabled("AKID1", false).unwrap());
-    assert!(!store.find_key("AKID1").unwrap().unwrap().enabled);
-    assert!(!store.set_key_enabled("missing", false).unwrap());
-    assert!(store.set_key_enabled("AKID1", true).unwrap());
-    assert!(store.find_key("AKID1").unwrap().unwrap().enabled);
-}
-
-#[test]
-fn settings_overwrite() {
-    let (_dir, path) = temp();
-    let store = open(&path);
-    assert_eq!(store.setting("x").unwrap(), None);
-    store.set_setting("x", "1").unwrap();
-    store.set_setting("x", "2").unwrap();
-    assert_eq!(store.setting("x").unwrap().as_deref(), Some("2"));
-}
-
-#[test]
 fn upsert_reports_outcomes_and_keeps_the_last_of_a_batch() {
     let (_dir, path) = temp();
     let store = open(&path);
@@ -428,37 +343,6 @@ fn filters_use_phones_and_sessions() {
     assert_eq!(q(&[], &["a", "c", "zz", "a"]), ["c", "a"]);
     assert_eq!(q(&["3"], &["a", "b"]), ["b"]);
     assert_eq!(q(&["9"], &[]), Vec::<String>::new());
-}
-
-#[test]
-fn concurrent_writers_are_grouped_and_all_acknowledged() {
-    let (_dir, path) = temp();
-    let store = std::sync::Arc::new(open(&path));
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                for i in 0..50 {
-                    let r = rec(APP, &format!("t{t}-{i}"), T0 + i * 60);
-                    assert_eq!(
-                        store.put_records(vec![r]).unwrap(),
-                        [WriteOutcome::Inserted]
-                    );
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    assert_eq!(store.record_count().unwrap(), 400);
-    assert_eq!(
-        store
-            .query_cdrs(&window(APP, T0, T0 + 86_400))
-            .unwrap()
-            .total,
-        400
-    );
 }
 
 /// The hot-path statements use the indexes rather than a scan or a sort.

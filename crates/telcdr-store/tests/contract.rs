@@ -1,0 +1,255 @@
+//! The Store contract on every backend (SQLite, and PostgreSQL when the
+//! tests have a server; see `common`): keys and accounts, settings,
+//! concurrent writers, reopening, and two stores sharing one database.
+
+mod common;
+
+use telcdr_store::sqlite::SqliteOptions;
+use telcdr_store::{CdrQuery, KeyCreated, NewRecord, StoreError, StoreOptions, WriteOutcome};
+
+const APP: i64 = 1_400_000_001;
+const OTHER: i64 = 1_400_000_002;
+/// An hour boundary.
+const T0: i64 = 1_789_999_200;
+
+fn rec(app: i64, session_id: &str, time: i64) -> NewRecord {
+    NewRecord {
+        sdk_app_id: app,
+        session_id: session_id.to_owned(),
+        time,
+        caller: "8613000000001".into(),
+        callee: "864000000001".into(),
+        direction: 0,
+        end_status: 1,
+        seat_mail: String::new(),
+        skill_group_id: 0,
+        body: format!(r#"{{"SessionId":"{session_id}","Time":{time}}}"#).into_bytes(),
+    }
+}
+
+fn window(app: i64, start: i64, end: i64) -> CdrQuery {
+    CdrQuery {
+        sdk_app_id: app,
+        start,
+        end,
+        phones: vec![],
+        session_ids: vec![],
+        offset: 0,
+        limit: u32::MAX,
+    }
+}
+
+#[test]
+fn keys_lifecycle() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+
+        assert!(matches!(
+            store.create_key(&[], "AKIDempty", "s", 1),
+            Err(StoreError::Invalid(_))
+        ));
+
+        let first = store
+            .create_key(&[OTHER, APP], "AKID1", "secret1", 100)
+            .unwrap();
+        assert!(first.new_account);
+        // Same SdkAppIds (any subset): the same account, no new one.
+        let second = store.create_key(&[APP], "AKID2", "secret2", 100).unwrap();
+        assert_eq!(
+            second,
+            KeyCreated {
+                account_id: first.account_id,
+                new_account: false
+            }
+        );
+        // A fresh SdkAppId: a new account.
+        let third = store.create_key(&[7], "AKID3", "secret3", 50).unwrap();
+        assert!(third.new_account);
+        assert_ne!(third.account_id, first.account_id);
+
+        // Owned by different accounts, or only partly owned: refused.
+        assert!(matches!(
+            store.create_key(&[APP, 7], "AKID4", "s", 1),
+            Err(StoreError::AppOwnedElsewhere { sdk_app_id: APP, owner }) if owner == first.account_id
+        ));
+        assert!(matches!(
+            store.create_key(&[8, 7], "AKID4", "s", 1),
+            Err(StoreError::AppOwnedElsewhere { sdk_app_id: 7, .. })
+        ));
+        // Refusals leave nothing behind: 8 is still unowned.
+        assert!(
+            store
+                .create_key(&[8], "AKID5", "s", 200)
+                .unwrap()
+                .new_account
+        );
+        // A SecretId is unique.
+        assert!(matches!(
+            store.create_key(&[8], "AKID5", "s", 200),
+            Err(StoreError::Invalid(_))
+        ));
+
+        let key = store.find_key("AKID1").unwrap().unwrap();
+        assert_eq!(key.secret_key, "secret1");
+        assert_eq!(key.account_id, first.account_id);
+        assert!(key.enabled);
+        assert!(!format!("{key:?}").contains("secret1"));
+        assert_eq!(store.find_key("nope").unwrap(), None);
+
+        assert!(store.account_owns(first.account_id, APP).unwrap());
+        assert!(store.account_owns(first.account_id, OTHER).unwrap());
+        assert!(!store.account_owns(first.account_id, 7).unwrap());
+        assert!(!store.account_owns(third.account_id, APP).unwrap());
+
+        let listed = store.list_keys().unwrap();
+        let order: Vec<&str> = listed.iter().map(|k| k.secret_id.as_str()).collect();
+        assert_eq!(order, ["AKID3", "AKID1", "AKID2", "AKID5"]);
+        assert_eq!(listed[1].sdk_app_ids, vec![APP, OTHER]);
+        assert_eq!(listed[0].sdk_app_ids, vec![7]);
+
+        assert!(store.set_key_enabled("AKID1", false).unwrap());
+        assert!(!store.find_key("AKID1").unwrap().unwrap().enabled);
+        assert!(!store.set_key_enabled("missing", false).unwrap());
+        assert!(store.set_key_enabled("AKID1", true).unwrap());
+        assert!(store.find_key("AKID1").unwrap().unwrap().enabled);
+    }
+}
+
+#[test]
+fn settings_overwrite() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+        assert_eq!(store.setting("x").unwrap(), None);
+        store.set_setting("x", "1").unwrap();
+        store.set_setting("x", "2").unwrap();
+        assert_eq!(store.setting("x").unwrap().as_deref(), Some("2"));
+    }
+}
+
+#[test]
+fn concurrent_writers_are_grouped_and_all_acknowledged() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let r = rec(APP, &format!("t{t}-{i}"), T0 + i * 60);
+                        assert_eq!(
+                            store.put_records(vec![r]).unwrap(),
+                            [WriteOutcome::Inserted]
+                        );
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(store.record_count().unwrap(), 400);
+        assert_eq!(
+            store
+                .query_cdrs(&window(APP, T0, T0 + 86_400))
+                .unwrap()
+                .total,
+            400
+        );
+    }
+}
+
+#[test]
+fn reopening_keeps_records_keys_and_settings() {
+    for common::Fresh {
+        name, store, url, ..
+    } in common::fresh_stores(SqliteOptions::default())
+    {
+        eprintln!("backend: {name}");
+        store.create_key(&[APP], "AKIDkeep", "secret", 10).unwrap();
+        store.set_setting("demo.key", "AKIDkeep").unwrap();
+        store
+            .put_records(vec![rec(APP, "a", T0), rec(APP, "b", T0 + 1)])
+            .unwrap();
+        drop(store);
+
+        let store = telcdr_store::open(&url, &StoreOptions::default()).unwrap();
+        assert_eq!(store.record_count().unwrap(), 2);
+        assert_eq!(
+            store.query_cdrs(&window(APP, T0, T0 + 10)).unwrap().total,
+            2
+        );
+        assert_eq!(
+            store.find_key("AKIDkeep").unwrap().unwrap().secret_key,
+            "secret"
+        );
+        assert_eq!(
+            store.setting("demo.key").unwrap().as_deref(),
+            Some("AKIDkeep")
+        );
+    }
+}
+
+/// Two servers on one database: a write acknowledged through one store is
+/// visible through the other at once, and their writes interleave safely.
+#[test]
+fn two_stores_on_one_database_share_every_write() {
+    for common::Fresh {
+        name,
+        store: first,
+        url,
+        ..
+    } in common::fresh_stores(SqliteOptions::default())
+    {
+        eprintln!("backend: {name}");
+        let second = telcdr_store::open(&url, &StoreOptions::default()).unwrap();
+        first.create_key(&[APP], "AKIDone", "s1", 1).unwrap();
+        assert!(second.find_key("AKIDone").unwrap().is_some());
+
+        let stores = [first.clone(), second.clone()];
+        let threads: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(s, store)| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..40 {
+                        // Both write the shared sessions "x0".."x9" too, so
+                        // replacements race across the two stores.
+                        let batch = vec![
+                            rec(APP, &format!("s{s}-{i}"), T0 + i * 97),
+                            rec(
+                                APP,
+                                &format!("x{}", i % 10),
+                                T0 + (i * 31 + s as i64) % 7200,
+                            ),
+                        ];
+                        store.put_records(batch).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        for store in [&first, &second] {
+            let all = store
+                .query_cdrs(&window(APP, T0 - 10, T0 + 86_400))
+                .unwrap();
+            assert_eq!(all.total, 90, "{name}");
+            assert_eq!(all.records.len(), 90, "{name}");
+            assert_eq!(store.record_count().unwrap(), 90, "{name}");
+        }
+        // The write through `second` is seen through `first` at once.
+        second.put_records(vec![rec(APP, "late", T0 + 5)]).unwrap();
+        assert_eq!(
+            first
+                .query_cdrs(&CdrQuery {
+                    session_ids: vec!["late".into()],
+                    ..window(APP, T0, T0 + 10)
+                })
+                .unwrap()
+                .total,
+            1
+        );
+    }
+}
