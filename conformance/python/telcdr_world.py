@@ -17,9 +17,14 @@ What a World holds (all on loopback, in a fresh temporary directory):
   (SdkAppId 1400000000, the last 20 days up to now) and ~300 for tenant B
   (1400000099, another seed), one key per tenant, and ``telcdr serve`` on a
   free port with the rate limit OFF.
-* ``rl``: a second data dir (a second server on the same SQLite store is not
-  an option) with a few records for A, a key for A, and ``telcdr serve`` with
+* ``rl``: a second data dir (its own store, so its keys and records stay
+  apart) with a few records for A, a key for A, and ``telcdr serve`` with
   ``TELCDR_RATE_LIMIT__PER_SECOND=3``.
+
+With ``CONF_POSTGRES_ADMIN`` set to a PostgreSQL admin URL, each data dir's
+store is instead a fresh PostgreSQL database on that server (every command
+gets ``--store URL``; tests use ``store_args``), so the same suites prove
+the PostgreSQL backend.
 
 Expected answers are never stored here: tests compute them from the JSONL
 files the binary generated (see ``expect.py``).
@@ -70,9 +75,31 @@ def binary_env(overrides: dict | None = None) -> dict:
     return env
 
 
+# data dir -> PostgreSQL URL of its store, when the world runs on PostgreSQL.
+STORES: dict[str, str] = {}
+
+
+def store_args(data_dir) -> list[str]:
+    """The arguments that point a telcdr command at a data dir's store."""
+    args = ["--data-dir", str(data_dir)]
+    if str(data_dir) in STORES:
+        args += ["--store", STORES[str(data_dir)]]
+    return args
+
+
+def postgres_database(admin_url: str, name: str) -> str:
+    """Create database `name` on the server of `admin_url`; return its URL."""
+    subprocess.run(["psql", admin_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", f"CREATE DATABASE {name}"],
+                   check=True, capture_output=True, text=True, timeout=60)
+    base, _, query = admin_url.partition("?")
+    scheme, _, rest = base.partition("://")
+    authority = rest.split("/", 1)[0]
+    return f"{scheme}://{authority}/{name}" + (f"?{query}" if query else "")
+
+
 def run_cli(binary: str, data_dir: Path, *args: str) -> str:
     """Run one telcdr subcommand; return stdout; raise with its output on failure."""
-    cmd = [binary, "--data-dir", str(data_dir), *args]
+    cmd = [binary, *store_args(data_dir), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=binary_env(), timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(
@@ -103,7 +130,7 @@ class Server:
         env = binary_env({"TELCDR_LOG": os.environ.get("TELCDR_LOG", "warn"), **(env_overrides or {})})
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
-        self.cmd = [binary, "--data-dir", str(data_dir), "serve", *extra_args,
+        self.cmd = [binary, *store_args(data_dir), "serve", *extra_args,
                     "--listen", f"127.0.0.1:{self.port}"]
         self.proc = subprocess.Popen(self.cmd, stdout=self._out, stderr=self._err,
                                      stdin=subprocess.DEVNULL, env=env)
@@ -182,6 +209,11 @@ class World:
         logs = self.root / "logs"
         for d in (main_dir, rl_dir, logs):
             d.mkdir(parents=True, exist_ok=True)
+        admin = os.environ.get("CONF_POSTGRES_ADMIN")
+        if admin:
+            tag = f"{os.getpid()}_{now}"
+            STORES[str(main_dir)] = postgres_database(admin, f"conf_main_{tag}")
+            STORES[str(rl_dir)] = postgres_database(admin, f"conf_rl_{tag}")
         a_jsonl = self.root / "tenant-a.jsonl"
         b_jsonl = self.root / "tenant-b.jsonl"
         rl_jsonl = self.root / "rl.jsonl"
@@ -215,7 +247,9 @@ class World:
             "jsonl_a": str(a_jsonl),
             "jsonl_b": str(b_jsonl),
             "main": {"url": main.url, "endpoint": main.endpoint, "pid": main.proc.pid,
-                     "data_dir": str(main_dir), "stderr": str(main.stderr_path)},
+                     "data_dir": str(main_dir), "stderr": str(main.stderr_path),
+                     "store_args": store_args(main_dir)},
+            "backend": "postgres" if admin else "sqlite",
             "rl": {"url": rl.url, "endpoint": rl.endpoint, "pid": rl.proc.pid, "per_second": 3,
                    "data_dir": str(rl_dir), "stderr": str(rl.stderr_path), "jsonl": str(rl_jsonl)},
             "key_a": key_a,

@@ -325,14 +325,14 @@ def test_disabled_key_is_unknown(world):
     (uses a fresh key so the shared ones stay usable)."""
     import subprocess
     from telcdr_world import binary_env
-    out = subprocess.run([world["binary"], "--data-dir", world["main"]["data_dir"], "keys", "create",
+    out = subprocess.run([world["binary"], *world["main"]["store_args"], "keys", "create",
                           "--sdk-app-id", str(world["sdk_app_a"]), "--json"],
                          capture_output=True, text=True, timeout=60, env=binary_env())
     assert out.returncode == 0, out.stderr
     key = json.loads([l for l in out.stdout.splitlines() if l.strip()][-1])
     client = make_client(world, key)
     assert describe(client, base_params(world, PageSize=1)).TotalCount >= 0
-    dis = subprocess.run([world["binary"], "--data-dir", world["main"]["data_dir"], "keys", "disable",
+    dis = subprocess.run([world["binary"], *world["main"]["store_args"], "keys", "disable",
                           key["SecretId"]], capture_output=True, text=True, timeout=60, env=binary_env())
     assert dis.returncode == 0, dis.stderr
     deadline = time.time() + 10

@@ -567,10 +567,13 @@ async fn tenancy_answers_do_not_leak_existence() {
 
 #[tokio::test]
 async fn disabled_key_is_refused() {
-    use telcdr_store::Store;
     let s = server().await;
     assert_eq!(s.call(query(1, 10, 0)).send().await.code(), "");
-    assert!(s.store.set_key_enabled(&s.key.id, false).unwrap());
+    let (store, id) = (s.store.clone(), s.key.id.clone());
+    let disabled = tokio::task::spawn_blocking(move || store.set_key_enabled(&id, false))
+        .await
+        .unwrap();
+    assert!(disabled.unwrap());
     let reply = s.call(query(1, 10, 0)).send().await;
     assert_eq!(reply.code(), "AuthFailure.SecretIdNotFound");
 }

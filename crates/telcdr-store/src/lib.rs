@@ -110,6 +110,26 @@ pub struct KeyCreated {
     pub new_account: bool,
 }
 
+/// An account and the SdkAppIds it owns, as a store copy carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    pub id: i64,
+    pub created_at: i64,
+    pub sdk_app_ids: Vec<i64>,
+}
+
+/// Everything in a store but its records: what `telcdr migrate` copies
+/// first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoreMeta {
+    pub accounts: Vec<AccountRecord>,
+    pub keys: Vec<ApiKey>,
+    pub settings: Vec<(String, String)>,
+}
+
+/// A record's identity: (sdk_app_id, session_id).
+pub type RecordKey = (i64, String);
+
 /// Errors of the storage layer. The server maps them to
 /// `InternalError.DBError`; the CLI prints them.
 #[derive(Debug, thiserror::Error)]
@@ -177,4 +197,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Writes a server setting durably.
     fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Accounts, keys and settings, for copying the store.
+    fn export_meta(&self) -> Result<StoreMeta, StoreError>;
+
+    /// Writes accounts (keeping their ids), keys and settings from another
+    /// store in one transaction. Rows already present with the same content
+    /// stay; an SdkAppId, account or SecretId that means something else here
+    /// is an error and nothing is written.
+    fn import_meta(&self, meta: &StoreMeta) -> Result<(), StoreError>;
+
+    /// Up to `limit` records in (sdk_app_id, session_id) order, strictly
+    /// after `after` (from the start when None).
+    fn scan_records(
+        &self,
+        after: Option<&RecordKey>,
+        limit: usize,
+    ) -> Result<Vec<NewRecord>, StoreError>;
+
+    /// Records per SdkAppId, ascending by SdkAppId.
+    fn counts_by_app(&self) -> Result<Vec<(i64, u64)>, StoreError>;
 }

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use telcdr_store::postgres::PgOptions;
+use telcdr_store::sqlite::SqliteOptions;
+use telcdr_store::{StoreOptions, StoreUrl};
 
 /// The merged configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,14 +20,19 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Where `serve` listens.
     pub listen: String,
-    /// Where the store lives (`telcdr.db`).
+    /// The data directory: the SQLite store (`telcdr.db`) lives in it unless
+    /// `store` names another.
     pub data_dir: PathBuf,
+    /// The store: empty for `<data_dir>/telcdr.db`, a SQLite file path, or a
+    /// PostgreSQL URL (`postgres://user:password@host:port/database`).
+    pub store: String,
     /// Language of error messages when a request names none: en-US or zh-CN.
     pub language: String,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     pub query: QueryConfig,
     pub sqlite: SqliteConfig,
+    pub postgres: PostgresConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +67,16 @@ pub struct SqliteConfig {
     pub cache_mib: u32,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    /// Read connections at most, per process.
+    pub readers: usize,
+    /// Apply pending schema migrations on start; when off, an old schema
+    /// is an error.
+    pub migrate: bool,
+}
+
 /// The default listen address: loopback only, so a fresh `serve` exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8900";
 
@@ -67,11 +85,13 @@ impl Default for Config {
         Config {
             listen: DEFAULT_LISTEN.to_owned(),
             data_dir: PathBuf::from("telcdr-data"),
+            store: String::new(),
             language: "en-US".to_owned(),
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             query: QueryConfig::default(),
             sqlite: SqliteConfig::default(),
+            postgres: PostgresConfig::default(),
         }
     }
 }
@@ -108,10 +128,20 @@ impl Default for SqliteConfig {
     }
 }
 
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            readers: 8,
+            migrate: true,
+        }
+    }
+}
+
 /// Overrides given as command-line flags (the last layer).
 #[derive(Debug, Default, Clone)]
 pub struct FlagOverrides {
     pub data_dir: Option<PathBuf>,
+    pub store: Option<String>,
     pub listen: Option<String>,
 }
 
@@ -150,6 +180,9 @@ impl Config {
         if let Some(dir) = &flags.data_dir {
             config.data_dir = dir.clone();
         }
+        if let Some(store) = &flags.store {
+            config.store = store.clone();
+        }
         if let Some(listen) = &flags.listen {
             config.listen = listen.clone();
         }
@@ -173,6 +206,9 @@ impl Config {
         if self.sqlite.readers == 0 {
             bail!("sqlite.readers must be at least 1");
         }
+        if self.postgres.readers == 0 {
+            bail!("postgres.readers must be at least 1");
+        }
         Ok(())
     }
 
@@ -181,9 +217,29 @@ impl Config {
         toml::to_string(self).context("serialising the configuration")
     }
 
-    /// The store file inside the data dir.
-    pub fn store_path(&self) -> PathBuf {
-        self.data_dir.join("telcdr.db")
+    /// Where the store lives: `store` when set, else `telcdr.db` in the
+    /// data dir.
+    pub fn store_url(&self) -> StoreUrl {
+        if self.store.is_empty() {
+            StoreUrl::Sqlite(self.data_dir.join("telcdr.db"))
+        } else {
+            StoreUrl::parse(&self.store)
+        }
+    }
+
+    /// Tuning of the configured backends.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            sqlite: SqliteOptions {
+                readers: self.sqlite.readers,
+                cache_mib: self.sqlite.cache_mib,
+                ..SqliteOptions::default()
+            },
+            postgres: PgOptions {
+                readers: self.postgres.readers,
+                migrate: self.postgres.migrate,
+            },
+        }
     }
 
     pub fn server_config(&self) -> telcdr_server::ServerConfig {
@@ -286,6 +342,7 @@ mod tests {
             &FlagOverrides {
                 listen: Some("127.0.0.1:3".into()),
                 data_dir: None,
+                store: None,
             },
         )
         .unwrap();

@@ -22,6 +22,10 @@ struct Cli {
     /// Data directory (the SQLite store lives in it) [env: TELCDR_DATA_DIR]
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// The store: a SQLite file, or postgres://user:password@host:port/db
+    /// [env: TELCDR_STORE] [default: DATA_DIR/telcdr.db]
+    #[arg(long, global = true)]
+    store: Option<String>,
     /// TOML configuration file
     #[arg(long, global = true, env = "TELCDR_CONFIG")]
     config: Option<PathBuf>,
@@ -42,6 +46,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::keys::KeysCommand,
     },
+    /// Copy every account, key, setting and record from one store to another
+    Migrate(commands::migrate::MigrateArgs),
     /// Print the merged configuration (defaults, file, environment, flags)
     Config,
 }
@@ -65,6 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let flags = FlagOverrides {
         data_dir: cli.data_dir.clone(),
+        store: cli.store.clone(),
         listen,
     };
     let config = Config::load(cli.config.as_deref(), std::env::vars(), &flags)?;
@@ -73,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => commands::import::run(&config, &args),
         Command::Generate(args) => commands::generate::run(&args),
         Command::Keys { command } => commands::keys::run(&config, &command),
+        Command::Migrate(args) => commands::migrate::run(&config, &args),
         Command::Config => {
             print!("{}", config.to_toml()?);
             Ok(ExitCode::SUCCESS)

@@ -1,5 +1,9 @@
-//! Test harness: a real telcdr server on 127.0.0.1:0 over a fresh SQLite
-//! store, a pinned clock, and a client that signs like the official SDKs.
+//! Test harness: a real telcdr server on 127.0.0.1:0 over a fresh store, a
+//! pinned clock, and a client that signs like the official SDKs.
+//!
+//! The store is SQLite, or a fresh PostgreSQL database when
+//! `TEST_TELCDR_SERVER_BACKEND=postgres` (then `TEST_TELCDR_POSTGRES` names
+//! the server's admin URL); `scripts/test` runs this suite both ways.
 
 #![allow(dead_code)]
 
@@ -16,8 +20,7 @@ use tcapi::SignatureMethod;
 use tcapi::sign::{Tc3Request, tc3_authorization, v1_signature, v1_string_to_sign};
 use telcdr_model::{GenerateOptions, generate};
 use telcdr_server::{App, FixedClock, ServerConfig};
-use telcdr_store::sqlite::{SqliteOptions, SqliteStore};
-use telcdr_store::{NewRecord, Store};
+use telcdr_store::{NewRecord, Store, StoreOptions, StoreUrl};
 
 pub const APP: i64 = 1_400_000_000;
 pub const OTHER_APP: i64 = 1_400_000_099;
@@ -31,7 +34,7 @@ pub struct Key {
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub clock: Arc<FixedClock>,
     pub key: Key,
     pub other_key: Key,
@@ -80,36 +83,28 @@ impl Reply {
 /// Starts a server with `records` generated records for APP (and 200 for
 /// OTHER_APP, owned by another account).
 pub async fn start(records: u64, config: ServerConfig) -> TestServer {
+    start_at(None, records, config).await
+}
+
+/// [`start`] on the store at `url` (None: the backend the environment picks).
+pub async fn start_at(url: Option<StoreUrl>, records: u64, config: ServerConfig) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        SqliteStore::open(&dir.path().join("telcdr.db"), SqliteOptions::default()).unwrap(),
-    );
-    for (app, count, seed) in [(APP, records, 7), (OTHER_APP, 200, 8)] {
-        let batch: Vec<NewRecord> = generate(&GenerateOptions {
-            count,
-            sdk_app_id: app,
-            days: 20,
-            seed,
-            until: NOW,
-        })
-        .map(|r| NewRecord::from_cdr(r.sdk_app_id, &r.cdr))
-        .collect();
-        if !batch.is_empty() {
-            store.put_records(batch).unwrap();
-        }
-    }
+    let path = dir.path().join("telcdr.db");
+    // Store calls block (PostgreSQL's client runs its own runtime): keep
+    // them off the test's async thread.
+    let store = tokio::task::spawn_blocking(move || {
+        seed_store(&url.unwrap_or_else(|| store_url(path)), records)
+    })
+    .await
+    .unwrap();
     let key = Key {
-        id: "AKIDtesttesttesttesttesttesttest0001".into(),
-        secret: "testsecretkeytestsecretkey000001".into(),
+        id: KEY_ID.into(),
+        secret: KEY_SECRET.into(),
     };
     let other_key = Key {
-        id: "AKIDtesttesttesttesttesttesttest0002".into(),
-        secret: "testsecretkeytestsecretkey000002".into(),
+        id: OTHER_KEY_ID.into(),
+        secret: OTHER_KEY_SECRET.into(),
     };
-    store.create_key(&[APP], &key.id, &key.secret, NOW).unwrap();
-    store
-        .create_key(&[OTHER_APP], &other_key.id, &other_key.secret, NOW)
-        .unwrap();
     let clock = Arc::new(FixedClock::new(NOW));
     let app = App::with_clock(store.clone(), config, clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -124,6 +119,54 @@ pub async fn start(records: u64, config: ServerConfig) -> TestServer {
         _dir: dir,
         client: Client::builder(TokioExecutor::new()).build_http(),
     }
+}
+
+const KEY_ID: &str = "AKIDtesttesttesttesttesttesttest0001";
+const KEY_SECRET: &str = "testsecretkeytestsecretkey000001";
+const OTHER_KEY_ID: &str = "AKIDtesttesttesttesttesttesttest0002";
+const OTHER_KEY_SECRET: &str = "testsecretkeytestsecretkey000002";
+
+/// The store under test: SQLite at `path`, or a fresh PostgreSQL database.
+fn store_url(path: std::path::PathBuf) -> StoreUrl {
+    match std::env::var("TEST_TELCDR_SERVER_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var("TEST_TELCDR_POSTGRES")
+                .expect("TEST_TELCDR_SERVER_BACKEND=postgres needs TEST_TELCDR_POSTGRES");
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let name = format!(
+                "api_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            StoreUrl::Postgres(telcdr_store::postgres::create_database(&admin, &name).unwrap())
+        }
+        Ok("sqlite") | Err(_) => StoreUrl::Sqlite(path),
+        Ok(other) => panic!("TEST_TELCDR_SERVER_BACKEND must be sqlite or postgres, got {other}"),
+    }
+}
+
+/// Opens the store with the records and the two keys every test expects.
+fn seed_store(url: &StoreUrl, records: u64) -> Arc<dyn Store> {
+    let store = telcdr_store::open(url, &StoreOptions::default()).unwrap();
+    for (app, count, seed) in [(APP, records, 7), (OTHER_APP, 200, 8)] {
+        let batch: Vec<NewRecord> = generate(&GenerateOptions {
+            count,
+            sdk_app_id: app,
+            days: 20,
+            seed,
+            until: NOW,
+        })
+        .map(|r| NewRecord::from_cdr(r.sdk_app_id, &r.cdr))
+        .collect();
+        if !batch.is_empty() {
+            store.put_records(batch).unwrap();
+        }
+    }
+    store.create_key(&[APP], KEY_ID, KEY_SECRET, NOW).unwrap();
+    store
+        .create_key(&[OTHER_APP], OTHER_KEY_ID, OTHER_KEY_SECRET, NOW)
+        .unwrap();
+    store
 }
 
 /// How a request is signed and sent.

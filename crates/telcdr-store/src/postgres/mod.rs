@@ -14,6 +14,7 @@
 //! time (needed to move it between buckets) cannot change under it and
 //! bucket rows are never locked in two orders.
 
+mod copy;
 mod keys;
 mod pool;
 mod query;
@@ -26,7 +27,8 @@ use postgres::{Client, Config, NoTls};
 
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
-    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, Store, StoreError, WriteOutcome,
+    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, RecordKey, Store, StoreError,
+    StoreMeta, WriteOutcome,
 };
 pub use pool::PgClient;
 use pool::PgPool;
@@ -301,6 +303,36 @@ impl Store for PgStore {
         self.writer.call(1, move |conn| {
             keys::set_setting(conn.client()?, &name, &value)
         })
+    }
+
+    fn export_meta(&self) -> Result<StoreMeta, StoreError> {
+        self.readers.with(|client| {
+            client
+                .raw()
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+            let meta = copy::export_meta(client);
+            let _ = client.raw().batch_execute("COMMIT");
+            meta
+        })
+    }
+
+    fn import_meta(&self, meta: &StoreMeta) -> Result<(), StoreError> {
+        let meta = meta.clone();
+        self.writer
+            .call(1, move |conn| copy::import_meta(conn.client()?, &meta))
+    }
+
+    fn scan_records(
+        &self,
+        after: Option<&RecordKey>,
+        limit: usize,
+    ) -> Result<Vec<NewRecord>, StoreError> {
+        self.readers
+            .with(|client| copy::scan_records(client, after, limit))
+    }
+
+    fn counts_by_app(&self) -> Result<Vec<(i64, u64)>, StoreError> {
+        self.readers.with(copy::counts_by_app)
     }
 }
 

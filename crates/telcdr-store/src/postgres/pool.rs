@@ -183,6 +183,27 @@ impl PgPool {
     }
 }
 
+impl Drop for PgPool {
+    // Closing a connection blocks on the client's own runtime, which panics
+    // on a thread that drives async tasks; the last owner of a store may be
+    // such a thread (a server shutting down). Close them on a plain thread.
+    fn drop(&mut self) {
+        let idle = std::mem::take(
+            &mut self
+                .state
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .idle,
+        );
+        if let Ok(closer) = std::thread::Builder::new()
+            .name("telcdr-pg-close".into())
+            .spawn(move || drop(idle))
+        {
+            let _ = closer.join();
+        }
+    }
+}
+
 /// A leased connection; goes back to the pool when dropped, or is forgotten
 /// when it broke.
 struct Lease<'a> {

@@ -82,6 +82,9 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// pending steps and the version bump commit together or not at all.
 pub(crate) fn migrate(client: &mut Client, apply: bool) -> Result<(), StoreError> {
     let mut tx = client.transaction().map_err(pg_error)?;
+    // "already exists, skipping" notices are not news on every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .map_err(pg_error)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_MIGRATE])
         .map_err(pg_error)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS telcdr_schema (version bigint NOT NULL)")

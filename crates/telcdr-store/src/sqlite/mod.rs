@@ -8,6 +8,7 @@
 //! - `keys`: accounts, keys and settings;
 //! - `pool`: the reader pool.
 
+mod copy;
 mod keys;
 mod pool;
 mod query;
@@ -21,7 +22,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
-    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, Store, StoreError, WriteOutcome,
+    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, RecordKey, Store, StoreError,
+    StoreMeta, WriteOutcome,
 };
 use pool::ReaderPool;
 
@@ -263,6 +265,34 @@ impl Store for SqliteStore {
         let (name, value) = (name.to_owned(), value.to_owned());
         self.writer
             .call(1, move |conn| keys::set_setting(conn, &name, &value))
+    }
+
+    fn export_meta(&self) -> Result<StoreMeta, StoreError> {
+        self.readers.with(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let meta = copy::export_meta(&tx)?;
+            tx.commit()?;
+            Ok(meta)
+        })
+    }
+
+    fn import_meta(&self, meta: &StoreMeta) -> Result<(), StoreError> {
+        let meta = meta.clone();
+        self.writer
+            .call(1, move |conn| copy::import_meta(conn, &meta))
+    }
+
+    fn scan_records(
+        &self,
+        after: Option<&RecordKey>,
+        limit: usize,
+    ) -> Result<Vec<NewRecord>, StoreError> {
+        self.readers
+            .with(|conn| copy::scan_records(conn, after, limit))
+    }
+
+    fn counts_by_app(&self) -> Result<Vec<(i64, u64)>, StoreError> {
+        self.readers.with(copy::counts_by_app)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The backends every store test runs against: SQLite always, PostgreSQL
-//! when `TELCDR_TEST_POSTGRES` names a server (an admin URL; `scripts/test`
-//! starts a throwaway cluster and sets it). With `TELCDR_TEST_REQUIRE_POSTGRES=1`
+//! when `TEST_TELCDR_POSTGRES` names a server (an admin URL; `scripts/test`
+//! starts a throwaway cluster and sets it). With `TEST_TELCDR_REQUIRE_POSTGRES=1`
 //! (also set by `scripts/test`) a missing server fails the test instead of
 //! leaving PostgreSQL untested.
 
@@ -23,12 +23,12 @@ pub struct Fresh {
 
 /// The PostgreSQL admin URL, if the tests should use PostgreSQL.
 pub fn postgres_admin_url() -> Option<String> {
-    match std::env::var("TELCDR_TEST_POSTGRES") {
+    match std::env::var("TEST_TELCDR_POSTGRES") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
             assert!(
-                std::env::var("TELCDR_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "TELCDR_TEST_REQUIRE_POSTGRES=1 but TELCDR_TEST_POSTGRES names no server"
+                std::env::var("TEST_TELCDR_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "TEST_TELCDR_REQUIRE_POSTGRES=1 but TEST_TELCDR_POSTGRES names no server"
             );
             None
         }

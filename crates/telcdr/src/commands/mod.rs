@@ -3,30 +3,24 @@
 pub mod generate;
 pub mod import;
 pub mod keys;
+pub mod migrate;
 pub mod serve;
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
-use telcdr_store::sqlite::{SqliteOptions, SqliteStore};
+use anyhow::Result;
+use telcdr_store::Store;
 
 use crate::config::Config;
 
-/// Opens (creating if needed) the store of the configured data dir.
-pub fn open_store(config: &Config) -> Result<Arc<SqliteStore>> {
-    let path = config.store_path();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the data dir {}", dir.display()))?;
-    }
-    let options = SqliteOptions {
-        readers: config.sqlite.readers,
-        cache_mib: config.sqlite.cache_mib,
-        ..SqliteOptions::default()
-    };
-    // StoreError already names the path.
-    let store = SqliteStore::open(&path, options)?;
-    Ok(Arc::new(store))
+/// Opens (creating if needed) the configured store: SQLite in the data dir
+/// by default, or the file or PostgreSQL database `store` names.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+    // StoreError already names the store and the reason.
+    Ok(telcdr_store::open(
+        &config.store_url(),
+        &config.store_options(),
+    )?)
 }
 
 /// Unix seconds now.

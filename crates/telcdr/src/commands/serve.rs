@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use telcdr_server::App;
-use telcdr_store::Store;
 
 use crate::config::Config;
 use crate::demo;
@@ -32,6 +31,8 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    // Store calls block; make them before the async runtime starts.
+    let has_keys = demo.is_some() || !store.list_keys()?.is_empty();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,13 +46,10 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<ExitCode> {
         println!("telcdr listening on http://{addr}/");
         match &demo {
             Some(key) => demo::print_instructions(key, addr),
-            None => {
-                if store.list_keys()?.is_empty() {
-                    println!(
-                        "No API keys yet: create one with `telcdr keys create --sdk-app-id <SdkAppId>`."
-                    );
-                }
-            }
+            None if !has_keys => println!(
+                "No API keys yet: create one with `telcdr keys create --sdk-app-id <SdkAppId>`."
+            ),
+            None => {}
         }
         let app = App::new(store.clone(), config.server_config());
         telcdr_server::serve(listener, app, shutdown_signal())
