@@ -3,10 +3,12 @@
 
   tools.py to-csv JSONL CSV              JSON Lines -> CSV rows of telcdr's cdr table (for the sqlite3 .import peer)
   tools.py params DB OUTDIR APP UNTIL DAYS PORT_T PORT_D SEED
-                                         request bodies (telcdr) and URLs (Datasette) per query, same parameters
+                                         request bodies (telcdr) and URLs (Datasette) per query, same parameters;
+                                         DB is a SQLite file or a postgres:// URL (read with psql)
   tools.py metadata OUT                  Datasette metadata with the canned queries
   tools.py compare A.jsonl B.jsonl       compare --check outputs (total, rows) of telcdr and Datasette
   tools.py report OUTDIR                 the side-by-side table, target checks, results.json
+  tools.py report-postgres OUTDIR        the same for bench/postgres (psql \\copy and pgbench as peers)
 """
 
 import csv
@@ -30,6 +32,7 @@ QUERIES = [
     ("c", "two phones, 89 days, page of 100", "all", 100, 0, True),
     ("d", "deep page (offset>=10000) of 10, day window", "deep", 10, None, False),
     ("a89", "page 0 of 10, 89-day window (extra)", "all", 10, 0, False),
+    ("b89", "page 0 of 100, 89-day window (extra)", "all", 100, 0, False),
     ("d89", "middle page (offset N/2) of 10, 89 days (extra)", "all", 10, "mid", False),
 ]
 
@@ -123,17 +126,48 @@ def cmd_to_csv(src, dst):
 # ---------------------------------------------------------------- params
 
 
+class Db:
+    """The few read queries params needs, on SQLite or (through psql) PostgreSQL."""
+
+    def __init__(self, url):
+        self.pg = url.startswith("postgres://") or url.startswith("postgresql://")
+        self.url = url
+        if not self.pg:
+            self.con = sqlite3.connect("file:%s?mode=ro" % url, uri=True)
+
+    def rows(self, sql, args, kinds):
+        """Rows of `sql`; `kinds` converts each column of psql's text output."""
+        if not self.pg:
+            return self.con.execute(sql, args).fetchall()
+        # Our own integers and digit strings only: safe to inline.
+        parts = sql.split("?")
+        text = parts[0] + "".join(
+            (str(a) if isinstance(a, int) else "'%s'" % a) + rest for a, rest in zip(args, parts[1:]))
+        import subprocess
+        out = subprocess.run(["psql", self.url, "-X", "-A", "-t", "-F", "\t", "-c", text],
+                             check=True, capture_output=True, text=True).stdout
+        return [tuple(k(c) for k, c in zip(kinds, line.split("\t"))) for line in out.splitlines() if line]
+
+    def sample_clause(self):
+        # About one record in 997, chosen the same way every run.
+        return "hashtext(session_id) % 997 = 3" if self.pg else "id % 997 = 3"
+
+    def close(self):
+        if not self.pg:
+            self.con.close()
+
+
 def cmd_params(db, outdir, app, until, days, port_t, port_d, seed, deep_page, deep_days, n_params, mid_page):
     app, until, days, deep_page, deep_days, n_params, mid_page = (
         int(app), int(until), int(days), int(deep_page), int(deep_days), int(n_params), int(mid_page))
     rnd = random.Random(int(seed))
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    con = Db(db)
     now = int(time.time())
     base = until - days * 86400
     # Rows per day of data (day k = [base + k*86400, base + (k+1)*86400)).
-    per_day = dict(con.execute(
+    per_day = dict(con.rows(
         "SELECT (time - ?) / 86400 AS d, count(*) FROM cdr WHERE sdk_app_id = ? AND time >= ? AND time < ? GROUP BY d",
-        (base, app, base, until)).fetchall())
+        (base, app, base, until), (int, int)))
     # A day window must start after now - 180 days and be complete in the data.
     oldest = now - 179 * 86400
     day_windows = [(base + k * 86400, base + k * 86400 + 86399) for k in range(days)
@@ -162,16 +196,17 @@ def cmd_params(db, outdir, app, until, days, port_t, port_d, seed, deep_page, de
     # extensions are left out; p1 is one of the 20 most frequent customer
     # numbers, p2 a number taken from a record at random.
     n_rows = sum(per_day.values())
-    counts = con.execute(
+    counts = con.rows(
         "WITH p AS (SELECT caller AS n FROM cdr WHERE sdk_app_id = ? UNION ALL "
         "SELECT callee FROM cdr WHERE sdk_app_id = ?) "
         "SELECT n, count(*) AS k FROM p WHERE length(n) >= 7 GROUP BY n ORDER BY k DESC LIMIT 200",
-        (app, app)).fetchall()
+        (app, app), (str, int))
     excluded = {n for n, k in counts if k > 0.02 * n_rows}
     frequent = [n for n, k in counts if n not in excluded][:20]
     others = []
-    for caller, callee in con.execute(
-            "SELECT caller, callee FROM cdr WHERE sdk_app_id = ? AND id % 997 = 3 LIMIT 2000", (app,)):
+    for caller, callee in con.rows(
+            "SELECT caller, callee FROM cdr WHERE sdk_app_id = ? AND %s LIMIT 2000" % con.sample_clause(), (app,),
+            (str, str)):
         for n in (caller, callee):
             if len(n) >= 7 and n not in excluded:
                 others.append(n)
@@ -363,6 +398,73 @@ def cmd_report(outdir):
         json.dump(result, f, indent=1)
 
 
+def cmd_report_postgres(outdir):
+    """The PostgreSQL run: import against psql \\copy, DescribeTelCdr against pgbench."""
+    with open(os.path.join(outdir, "state.json")) as f:
+        st = json.load(f)
+    runs = {}
+    with open(os.path.join(outdir, "runs.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                runs[r["label"].split(" ", 1)[1]] = r
+    lines = []
+    P = lines.append
+    P("telcdr on PostgreSQL %s, %s records, %s, %s cores, %s GiB" % (
+        st.get("postgres"), st["count"], st.get("cpu"), st.get("nproc"), st.get("mem_gib")))
+    P("cluster: %s; pinning: %s; concurrency %s, %s s per run" % (
+        st.get("pg_settings"), st.get("pinning"), st["concurrency"], st["duration"]))
+    P("")
+    imp = st.get("import", {})
+    P("import                                           seconds    records/s")
+    P("  telcdr import (JSON Lines, COPY, buckets)    %9.1f   %10.0f" % (imp["telcdr_s"], imp["telcdr_rps"]))
+    P("  psql \\copy (binary rows, same schema)        %9.1f   %10.0f" % (imp["copy_s"], imp["copy_rps"]))
+    P("  ratio telcdr / psql \\copy                                %8.2fx" % (imp["telcdr_rps"] / imp["copy_rps"]))
+    P("")
+    descs = {q[0]: q[1] for q in QUERIES}
+    P("%-5s %-48s %9s %9s %9s %7s" % ("query", "", "req/s", "p50 ms", "p99 ms", "errors"))
+    for name, *_ in QUERIES:
+        r = runs.get(name)
+        if r:
+            P("%-5s %-48s %9.0f %9s %9s %7d" % (name, descs[name], r["rps"], fmt_ms(r.get("p50_us")),
+                                               fmt_ms(r.get("p99_us")), r.get("errors", 0)))
+    pg = st.get("pgbench", {})
+    P("")
+    P("pgbench, the straightforward SQL (count(*) + ORDER BY ... LIMIT 100), same concurrency:")
+    for name, r in sorted(pg.items()):
+        P("  %-4s %9.0f transactions/s, %.2f ms average" % (name, r["tps"], r["latency_avg_ms"]))
+    P("")
+    targets = []
+
+    def target(label, ok, detail):
+        targets.append({"target": label, "pass": ok, "detail": detail})
+
+    target("import >= 80% of psql \\copy", imp["telcdr_rps"] >= 0.8 * imp["copy_rps"],
+           "%.0f%%" % (100 * imp["telcdr_rps"] / imp["copy_rps"]))
+    for name in ("b", "b89"):
+        if name in runs and name in pg:
+            x = runs[name]["rps"] / max(pg[name]["tps"], 1e-9)
+            target("(%s) >= 2x pgbench" % name, x >= 2, "%.0f/s vs %.0f/s (%.1fx)" % (
+                runs[name]["rps"], pg[name]["tps"], x))
+    if st["count"] >= 10_000_000:
+        worst = max((r.get("p99_us") or 0 for r in runs.values()), default=0)
+        target("p99 < 20 ms for every query at 10M", worst < 20_000, "worst p99 %.2f ms" % (worst / 1000))
+    n_err = sum(r.get("errors", 0) for r in runs.values())
+    target("no failed requests", n_err == 0, "%d failures" % n_err)
+    P("targets:")
+    for t in targets:
+        P("  %-4s %-40s %s" % ("PASS" if t["pass"] else "MISS", t["target"], t["detail"]))
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(outdir, "report.txt"), "w") as f:
+        f.write(text + "\n")
+    result = dict(st)
+    result["queries"] = runs
+    result["targets"] = targets
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(result, f, indent=1)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -377,6 +479,8 @@ def main():
         cmd_compare(*args)
     elif cmd == "report":
         cmd_report(*args)
+    elif cmd == "report-postgres":
+        cmd_report_postgres(*args)
     else:
         sys.exit(__doc__)
 
