@@ -102,6 +102,43 @@ pub(crate) fn locate(
     ))
 }
 
+/// A bucket read of the cut: `(level, first, last)` periods.
+pub(crate) type BucketRead = (usize, i64, i64);
+
+/// An exact-count read of the cut: `(lo, hi)` seconds.
+pub(crate) type CountRead = (i64, i64);
+
+/// The reads [`locate`] makes to cut `start..=end` before it opens any
+/// bucket. They depend on the window alone, never on the data, so a backend
+/// can fetch them all in one query.
+pub(crate) fn cut_reads(start: i64, end: i64) -> (Vec<BucketRead>, Vec<CountRead>) {
+    #[derive(Default)]
+    struct Recorder {
+        buckets: Vec<BucketRead>,
+        counts: Vec<CountRead>,
+    }
+    impl BucketSource for Recorder {
+        fn buckets(
+            &mut self,
+            level: usize,
+            first: i64,
+            last: i64,
+        ) -> Result<Vec<(i64, u64)>, StoreError> {
+            self.buckets.push((level, first, last));
+            Ok(Vec::new())
+        }
+        fn count_range(&mut self, lo: i64, hi: i64) -> Result<u64, StoreError> {
+            self.counts.push((lo, hi));
+            Ok(0)
+        }
+    }
+    let mut recorder = Recorder::default();
+    let mut cut = Vec::new();
+    // The recorder cannot fail.
+    let _ = segments(&mut recorder, 0, start, end, &mut cut);
+    (recorder.buckets, recorder.counts)
+}
+
 /// A stretch of the window with its number of records.
 #[derive(Debug, Clone, Copy)]
 struct Segment {
@@ -247,6 +284,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Logs every read it answers.
+    struct Logged(Memory, Vec<BucketRead>, Vec<CountRead>);
+
+    impl BucketSource for Logged {
+        fn buckets(
+            &mut self,
+            level: usize,
+            first: i64,
+            last: i64,
+        ) -> Result<Vec<(i64, u64)>, StoreError> {
+            self.1.push((level, first, last));
+            self.0.buckets(level, first, last)
+        }
+        fn count_range(&mut self, lo: i64, hi: i64) -> Result<u64, StoreError> {
+            self.2.push((lo, hi));
+            self.0.count_range(lo, hi)
+        }
+    }
+
+    #[test]
+    fn cut_reads_are_the_walks_reads() {
+        let t0 = 1_790_035_200; // a day boundary
+        assert_eq!(t0 % 86_400, 0);
+        // Inside one slice: one exact count.
+        assert_eq!(
+            cut_reads(t0 + 10, t0 + 20),
+            (vec![], vec![(t0 + 10, t0 + 20)])
+        );
+        for (start, end) in [
+            (t0, t0 + 86_399),
+            (t0 - 3_618, t0 + 2 * 86_400 + 3_910),
+            (t0 + 17, t0 + 299),
+            (t0 + 3_599, t0 + 3_600),
+            (t0 - 50 * 86_400 - 1, t0 + 7),
+        ] {
+            let mut logged = Logged(Memory(vec![t0 + 5, t0 + 90_000]), vec![], vec![]);
+            // An offset past the end: the cut only, no bucket opened.
+            locate(&mut logged, start, end, u64::MAX).unwrap();
+            assert_eq!(
+                cut_reads(start, end),
+                (logged.1, logged.2),
+                "{start}..{end}"
+            );
+        }
+        // Whole days are one read, whatever the window's length.
+        let (buckets, counts) = cut_reads(t0 - 50 * 86_400 - 1, t0 + 7);
+        assert_eq!(buckets.iter().filter(|b| b.0 == 0).count(), 1);
+        assert_eq!(counts.len(), 2);
     }
 
     #[test]

@@ -253,3 +253,43 @@ fn two_stores_on_one_database_share_every_write() {
         );
     }
 }
+
+/// Windows at the edges of the time range (negative, or up to i64::MAX)
+/// count and page like any other.
+#[test]
+fn extreme_windows_count_and_page() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+        store
+            .put_records(vec![
+                rec(APP, "a", T0),
+                rec(APP, "b", T0 + 86_400 * 3 + 17),
+                rec(APP, "c", 5),
+            ])
+            .unwrap();
+        for (start, end, want) in [
+            (i64::MIN, i64::MAX, 3),
+            (-1_000, T0, 2),
+            (0, i64::MAX, 3),
+            (T0 + 1, i64::MAX, 1),
+            (i64::MIN, -1, 0),
+        ] {
+            let all = store.query_cdrs(&window(APP, start, end)).unwrap();
+            assert_eq!(all.total, want, "{name}: {start}..{end}");
+            assert_eq!(all.records.len() as u64, want, "{name}: {start}..{end}");
+            let second = store
+                .query_cdrs(&CdrQuery {
+                    offset: 1,
+                    limit: 1,
+                    ..window(APP, start, end)
+                })
+                .unwrap();
+            assert_eq!(second.total, want);
+            assert_eq!(
+                second.records.first(),
+                all.records.get(1),
+                "{name}: {start}..{end}"
+            );
+        }
+    }
+}

@@ -33,9 +33,12 @@ const MIGRATIONS: &[&str] = &[
         body           bytea   NOT NULL,
         PRIMARY KEY (sdk_app_id, session_id)
     );
-    -- Bodies are about 2 KiB of JSON: kept in the row and uncompressed, so
-    -- a page reads no TOAST table and decompresses nothing.
+    -- Bodies are about 2 KiB of JSON. By default PostgreSQL compresses a
+    -- row over 2 KiB, and decompressing 100 bodies was the largest cost of
+    -- a page: rows stay in the table uncompressed up to a page's worth (a
+    -- rare larger body is compressed, still in the row).
     ALTER TABLE cdr ALTER COLUMN body SET STORAGE MAIN;
+    ALTER TABLE cdr SET (toast_tuple_target = 8160);
     CREATE INDEX cdr_by_time ON cdr (sdk_app_id, time DESC, session_id);
     CREATE INDEX cdr_by_caller ON cdr (sdk_app_id, caller, time);
     CREATE INDEX cdr_by_callee ON cdr (sdk_app_id, callee, time);
@@ -71,6 +74,93 @@ const MIGRATIONS: &[&str] = &[
         name  text COLLATE "C" PRIMARY KEY,
         value text NOT NULL
     );
+
+    -- One page of the unfiltered window lo..hi, newest first, with the
+    -- window's exact total on every row (one row with a NULL body when the
+    -- page is empty): the data-dependent half of the store's bucket walk
+    -- (window.rs), run inside the database so a page and its total cost one
+    -- round trip. The caller passes the cut's reads (window::cut_reads:
+    -- bucket ranges by level 1..3 = day, hour, slice, and exact-count
+    -- ranges); this fetches them in one query, finds the segment holding
+    -- row `off`, opens whole buckets down to a slice, and reads the page.
+    -- STABLE: every query here reads the calling statement's snapshot, so
+    -- the total matches the page.
+    CREATE FUNCTION telcdr_window_page(
+        app bigint, lo bigint, hi bigint, off bigint, lim bigint,
+        levels int[], firsts bigint[], lasts bigint[], count_los bigint[], count_his bigint[])
+    RETURNS TABLE (total bigint, body bytea)
+    LANGUAGE plpgsql STABLE AS $fn$
+    DECLARE
+        spans CONSTANT bigint[] := ARRAY[86400, 3600, 300];
+        t bigint := 0;
+        before bigint := 0;
+        seg record;
+        hit_top bigint;
+        hit_level int;
+        hit_period bigint;
+        found_hit boolean := false;
+        ratio bigint;
+    BEGIN
+        FOR seg IN
+            SELECT s.top, s.n, s.lvl, s.period FROM (
+                -- An index range per read: the LATERAL subquery with
+                -- OFFSET 0 is never flattened, because a generic plan would
+                -- hash the whole bucket table of a big tenant instead.
+                SELECT (b.start + 1) * b.span - 1 AS top, b.count AS n, r.lvl, b.start AS period
+                FROM unnest(levels, firsts, lasts) AS r (lvl, first_period, last_period)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM cdr_bucket x WHERE x.sdk_app_id = app
+                        AND x.span = spans[r.lvl]
+                        AND x.start BETWEEN r.first_period AND r.last_period
+                    OFFSET 0
+                    ) b
+                UNION ALL
+                SELECT r.count_hi, (SELECT count(*) FROM cdr c WHERE c.sdk_app_id = app
+                    AND c.time BETWEEN r.count_lo AND r.count_hi), 0, 0::bigint
+                FROM unnest(count_los, count_his) AS r (count_lo, count_hi)
+            ) s
+            ORDER BY s.top DESC
+        LOOP
+            IF NOT found_hit AND off < before + seg.n THEN
+                found_hit := true;
+                hit_top := seg.top;
+                hit_level := seg.lvl;
+                hit_period := seg.period;
+            ELSIF NOT found_hit THEN
+                before := before + seg.n;
+            END IF;
+            t := t + seg.n;
+        END LOOP;
+        -- Open whole buckets into their finer buckets down to a slice.
+        WHILE found_hit AND hit_level BETWEEN 1 AND 2 LOOP
+            ratio := spans[hit_level] / spans[hit_level + 1];
+            found_hit := false;
+            FOR seg IN SELECT b.start, b.count FROM cdr_bucket b
+                    WHERE b.sdk_app_id = app AND b.span = spans[hit_level + 1]
+                    AND b.start BETWEEN hit_period * ratio AND (hit_period + 1) * ratio - 1
+                    ORDER BY b.start DESC LOOP
+                IF off < before + seg.count THEN
+                    found_hit := true;
+                    hit_top := (seg.start + 1) * spans[hit_level + 1] - 1;
+                    hit_period := seg.start;
+                    EXIT;
+                END IF;
+                before := before + seg.count;
+            END LOOP;
+            hit_level := hit_level + 1;
+        END LOOP;
+        IF found_hit AND lim > 0 THEN
+            RETURN QUERY SELECT t, c.body FROM cdr c
+                WHERE c.sdk_app_id = app AND c.time BETWEEN lo AND least(hit_top, hi)
+                ORDER BY c.time DESC, c.session_id ASC
+                LIMIT lim OFFSET off - before;
+            IF FOUND THEN
+                RETURN;
+            END IF;
+        END IF;
+        RETURN QUERY SELECT t, NULL::bytea;
+    END
+    $fn$;
     "#,
 ];
 
