@@ -293,3 +293,60 @@ fn extreme_windows_count_and_page() {
         }
     }
 }
+
+/// Import-sized batches: all new (PostgreSQL's one-COPY path), then half
+/// replacements with a duplicate inside the batch (its look-up path).
+#[test]
+fn bulk_batches_report_new_and_replaced() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+        let first: Vec<NewRecord> = (0..600)
+            .map(|i| rec(APP, &format!("s{i:04}"), T0 + i * 7))
+            .collect();
+        let outcomes = store.put_records(first).unwrap();
+        assert!(
+            outcomes.iter().all(|o| *o == WriteOutcome::Inserted),
+            "{name}"
+        );
+
+        // s0300..s0599 again (moved an hour later), s0600..s0899 new, and
+        // s0900 twice.
+        let mut second: Vec<NewRecord> = (300..900)
+            .map(|i| rec(APP, &format!("s{i:04}"), T0 + 3_600 + i * 7))
+            .collect();
+        second.push(rec(APP, "s0900", T0 + 5));
+        second.push(rec(APP, "s0900", T0 + 6));
+        let outcomes = store.put_records(second).unwrap();
+        let replaced = outcomes
+            .iter()
+            .filter(|o| **o == WriteOutcome::Replaced)
+            .count();
+        assert_eq!(outcomes.len(), 602, "{name}");
+        assert_eq!(replaced, 301, "{name}: 300 existing and the second s0900");
+        assert_eq!(outcomes[600], WriteOutcome::Inserted, "{name}");
+
+        assert_eq!(store.record_count().unwrap(), 901, "{name}");
+        let all = store.query_cdrs(&window(APP, T0, T0 + 86_400)).unwrap();
+        assert_eq!(all.total, 901, "{name}");
+        assert_eq!(all.records.len(), 901, "{name}");
+        let moved = store
+            .query_cdrs(&CdrQuery {
+                session_ids: vec!["s0300".into(), "s0900".into()],
+                ..window(APP, T0, T0 + 86_400)
+            })
+            .unwrap();
+        let bodies: Vec<String> = moved
+            .records
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                format!(r#"{{"SessionId":"s0300","Time":{}}}"#, T0 + 3_600 + 2_100),
+                format!(r#"{{"SessionId":"s0900","Time":{}}}"#, T0 + 6),
+            ],
+            "{name}"
+        );
+    }
+}

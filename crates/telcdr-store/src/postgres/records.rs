@@ -3,12 +3,14 @@
 //!
 //! A batch is folded to one row per (sdk_app_id, session_id) first (the last
 //! occurrence wins and the revision counts every occurrence, as if each had
-//! come in its own batch). One query finds which keys exist and their old
-//! times; new records then go in with binary COPY when there are many (an
-//! import) or one INSERT over arrays when there are few (a push), and
-//! replacements with one UPDATE over arrays. The records advisory lock held
-//! from the start makes "new" stay new until COMMIT, so COPY cannot meet a
-//! duplicate key.
+//! come in its own batch). A large batch is first tried as one binary COPY
+//! of all-new records in a savepoint: an import of new calls needs no
+//! look-up at all. Otherwise one query finds which keys exist and their old
+//! times; new records then go in with COPY when there are many or one
+//! INSERT over arrays when there are few (a push), and replacements with
+//! one UPDATE over arrays. The records advisory lock held from the start
+//! makes "new" stay new until COMMIT, so COPY cannot meet a duplicate key
+//! it was not told of.
 
 use std::collections::{HashMap, HashSet};
 
@@ -46,7 +48,20 @@ pub(crate) fn write_records(
         entry.1 += 1;
     }
 
-    let existing = old_times(client, &keys)?;
+    // A bulk batch is usually all new (an import): try it as one COPY
+    // first, inside a savepoint, and look keys up only if some exist.
+    // Under the records lock nothing else inserts meanwhile, so a COPY that
+    // succeeds proves every key new.
+    let existing = if keys.len() >= COPY_FROM && optimistic_copy(client, batch, &keys, &folded)? {
+        let mut deltas = BucketDeltas::default();
+        for key in &keys {
+            deltas.add(key.0, batch[folded[key].0].time, 1);
+        }
+        bump_buckets(client, deltas)?;
+        return Ok(outcomes(batch, &HashMap::new()));
+    } else {
+        old_times(client, &keys)?
+    };
 
     let mut deltas = BucketDeltas::default();
     let mut inserts: Vec<(&NewRecord, i64)> = Vec::new();
@@ -74,10 +89,14 @@ pub(crate) fn write_records(
     }
     bump_buckets(client, deltas)?;
 
-    // Outcomes in batch order: a key's first occurrence is new or not as the
-    // database had it; every later one replaces the one before.
-    let mut seen: HashSet<(i64, &str)> = HashSet::with_capacity(keys.len());
-    Ok(batch
+    Ok(outcomes(batch, &existing))
+}
+
+/// Outcomes in batch order: a key's first occurrence is new unless the
+/// database had it; every later one replaces the one before.
+fn outcomes(batch: &[NewRecord], existing: &HashMap<(i64, &str), i64>) -> Vec<WriteOutcome> {
+    let mut seen: HashSet<(i64, &str)> = HashSet::with_capacity(batch.len());
+    batch
         .iter()
         .map(|r| {
             let key = (r.sdk_app_id, r.session_id.as_str());
@@ -87,7 +106,44 @@ pub(crate) fn write_records(
                 WriteOutcome::Replaced
             }
         })
-        .collect())
+        .collect()
+}
+
+/// COPYs the folded batch as all-new records. False (and nothing written)
+/// when some key already exists.
+fn optimistic_copy(
+    client: &mut PgClient,
+    batch: &[NewRecord],
+    keys: &[(i64, &str)],
+    folded: &HashMap<(i64, &str), (usize, i64)>,
+) -> Result<bool, StoreError> {
+    let rows: Vec<(&NewRecord, i64)> = keys
+        .iter()
+        .map(|key| {
+            let (last, occurrences) = folded[key];
+            (&batch[last], occurrences)
+        })
+        .collect();
+    client.raw().batch_execute("SAVEPOINT telcdr_copy")?;
+    match copy_in(client, &rows) {
+        Ok(()) => {
+            client
+                .raw()
+                .batch_execute("RELEASE SAVEPOINT telcdr_copy")?;
+            Ok(true)
+        }
+        Err(e) if is_unique_violation(&e) => {
+            client
+                .raw()
+                .batch_execute("ROLLBACK TO SAVEPOINT telcdr_copy")?;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
 /// Time of every key of `keys` already stored.
@@ -117,7 +173,7 @@ fn old_times<'a>(
     Ok(found)
 }
 
-fn copy_in(client: &mut PgClient, inserts: &[(&NewRecord, i64)]) -> Result<(), StoreError> {
+fn copy_in(client: &mut PgClient, inserts: &[(&NewRecord, i64)]) -> Result<(), postgres::Error> {
     let sink = client
         .raw()
         .copy_in(&format!("COPY cdr ({COLUMNS}) FROM STDIN (FORMAT binary)"))?;
