@@ -152,11 +152,25 @@ const MIGRATIONS: &[&str] = &[
             END LOOP;
             hit_level := hit_level + 1;
         END LOOP;
-        IF found_hit AND lim > 0 THEN
+        IF found_hit AND lim > 0 AND off - before <= 32 THEN
             RETURN QUERY SELECT t, c.body FROM cdr c
                 WHERE c.sdk_app_id = app AND c.time BETWEEN lo AND least(hit_top, hi)
                 ORDER BY c.time DESC, c.session_id ASC
                 LIMIT lim OFFSET off - before;
+            IF FOUND THEN
+                RETURN;
+            END IF;
+        ELSIF found_hit AND lim > 0 THEN
+            -- Deeper into the slice: skip rows in the time index alone
+            -- (index-only), then read the page's rows by key; OFFSET on
+            -- the table would read every skipped row.
+            RETURN QUERY SELECT t, c.body
+                FROM (SELECT x.time, x.session_id FROM cdr x
+                      WHERE x.sdk_app_id = app AND x.time BETWEEN lo AND least(hit_top, hi)
+                      ORDER BY x.time DESC, x.session_id ASC
+                      LIMIT lim OFFSET off - before) p
+                JOIN cdr c ON c.sdk_app_id = app AND c.session_id = p.session_id
+                ORDER BY p.time DESC, p.session_id ASC;
             IF FOUND THEN
                 RETURN;
             END IF;
