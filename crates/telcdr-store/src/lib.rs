@@ -19,6 +19,7 @@ mod group_commit;
 mod open;
 pub mod postgres;
 mod record;
+mod rules;
 pub mod sqlite;
 mod window;
 

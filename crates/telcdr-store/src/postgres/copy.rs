@@ -3,6 +3,7 @@
 //! same rules as SQLite's (see `Store::import_meta`).
 
 use super::{LOCK_KEYS, PgClient};
+use crate::rules::{copy_app, copy_key};
 use crate::{AccountRecord, ApiKey, NewRecord, RecordKey, StoreError, StoreMeta};
 
 pub(crate) fn export_meta(client: &mut PgClient) -> Result<StoreMeta, StoreError> {
@@ -67,20 +68,11 @@ pub(crate) fn import_meta(client: &mut PgClient, meta: &StoreMeta) -> Result<(),
                     &[app],
                 )?
                 .map(|row| row.get::<_, i64>(0));
-            match owner {
-                Some(owner) if owner != account.id => {
-                    return Err(StoreError::AppOwnedElsewhere {
-                        sdk_app_id: *app,
-                        owner,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    client.execute(
-                        "INSERT INTO account_app (sdk_app_id, account_id) VALUES ($1, $2)",
-                        &[app, &account.id],
-                    )?;
-                }
+            if copy_app(*app, account.id, owner)? {
+                client.execute(
+                    "INSERT INTO account_app (sdk_app_id, account_id) VALUES ($1, $2)",
+                    &[app, &account.id],
+                )?;
             }
         }
     }
@@ -97,32 +89,23 @@ pub(crate) fn import_meta(client: &mut PgClient, meta: &StoreMeta) -> Result<(),
                 &[&key.secret_id],
             )?
             .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)));
-        match existing {
-            Some((secret, account)) if secret != key.secret_key || account != key.account_id => {
-                return Err(StoreError::Invalid(format!(
-                    "SecretId {} already exists here with another key or account",
-                    key.secret_id
-                )));
-            }
-            Some(_) => {
-                client.execute(
-                    "UPDATE api_key SET enabled = $2 WHERE secret_id = $1",
-                    &[&key.secret_id, &key.enabled],
-                )?;
-            }
-            None => {
-                client.execute(
-                    "INSERT INTO api_key (secret_id, secret_key, account_id, enabled, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[
-                        &key.secret_id,
-                        &key.secret_key,
-                        &key.account_id,
-                        &key.enabled,
-                        &key.created_at,
-                    ],
-                )?;
-            }
+        if copy_key(key, existing)? {
+            client.execute(
+                "INSERT INTO api_key (secret_id, secret_key, account_id, enabled, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &key.secret_id,
+                    &key.secret_key,
+                    &key.account_id,
+                    &key.enabled,
+                    &key.created_at,
+                ],
+            )?;
+        } else {
+            client.execute(
+                "UPDATE api_key SET enabled = $2 WHERE secret_id = $1",
+                &[&key.secret_id, &key.enabled],
+            )?;
         }
     }
     for (name, value) in &meta.settings {

@@ -27,10 +27,7 @@ pub(crate) fn create_key(
         owners.push((app, owner));
     }
 
-    let first_owned = owners
-        .iter()
-        .find_map(|&(app, owner)| owner.map(|o| (app, o)));
-    let (account_id, new_account) = match first_owned {
+    let (account_id, new_account) = match crate::rules::key_account(&owners)? {
         None => {
             let account_id: i64 = client
                 .query_one(
@@ -47,15 +44,7 @@ pub(crate) fn create_key(
             }
             (account_id, true)
         }
-        Some((app, owner)) => {
-            if owners.iter().any(|&(_, o)| o != Some(owner)) {
-                return Err(StoreError::AppOwnedElsewhere {
-                    sdk_app_id: app,
-                    owner,
-                });
-            }
-            (owner, false)
-        }
+        Some(owner) => (owner, false),
     };
 
     let exists = client

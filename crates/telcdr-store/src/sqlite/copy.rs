@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::rules::{copy_app, copy_key};
 use crate::{AccountRecord, ApiKey, NewRecord, RecordKey, StoreError, StoreMeta};
 
 pub(crate) fn export_meta(conn: &Connection) -> Result<StoreMeta, StoreError> {
@@ -60,20 +61,11 @@ pub(crate) fn import_meta(conn: &Connection, meta: &StoreMeta) -> Result<(), Sto
                 .prepare_cached("SELECT account_id FROM account_app WHERE sdk_app_id = ?1")?
                 .query_row([app], |row| row.get(0))
                 .optional()?;
-            match owner {
-                Some(owner) if owner != account.id => {
-                    return Err(StoreError::AppOwnedElsewhere {
-                        sdk_app_id: app,
-                        owner,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    conn.prepare_cached(
-                        "INSERT INTO account_app (sdk_app_id, account_id) VALUES (?1, ?2)",
-                    )?
-                    .execute([app, account.id])?;
-                }
+            if copy_app(app, account.id, owner)? {
+                conn.prepare_cached(
+                    "INSERT INTO account_app (sdk_app_id, account_id) VALUES (?1, ?2)",
+                )?
+                .execute([app, account.id])?;
             }
         }
     }
@@ -82,30 +74,21 @@ pub(crate) fn import_meta(conn: &Connection, meta: &StoreMeta) -> Result<(), Sto
             .prepare_cached("SELECT secret_key, account_id FROM api_key WHERE secret_id = ?1")?
             .query_row([&key.secret_id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        match existing {
-            Some((secret, account)) if secret != key.secret_key || account != key.account_id => {
-                return Err(StoreError::Invalid(format!(
-                    "SecretId {} already exists here with another key or account",
-                    key.secret_id
-                )));
-            }
-            Some(_) => {
-                conn.prepare_cached("UPDATE api_key SET enabled = ?2 WHERE secret_id = ?1")?
-                    .execute(params![key.secret_id, key.enabled])?;
-            }
-            None => {
-                conn.prepare_cached(
-                    "INSERT INTO api_key (secret_id, secret_key, account_id, enabled, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    key.secret_id,
-                    key.secret_key,
-                    key.account_id,
-                    key.enabled,
-                    key.created_at
-                ])?;
-            }
+        if copy_key(key, existing)? {
+            conn.prepare_cached(
+                "INSERT INTO api_key (secret_id, secret_key, account_id, enabled, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                key.secret_id,
+                key.secret_key,
+                key.account_id,
+                key.enabled,
+                key.created_at
+            ])?;
+        } else {
+            conn.prepare_cached("UPDATE api_key SET enabled = ?2 WHERE secret_id = ?1")?
+                .execute(params![key.secret_id, key.enabled])?;
         }
     }
     for (name, value) in &meta.settings {

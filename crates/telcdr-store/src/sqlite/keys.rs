@@ -30,10 +30,7 @@ pub(crate) fn create_key(
         ));
     }
 
-    let first_owned = owners
-        .iter()
-        .find_map(|&(app, owner)| owner.map(|o| (app, o)));
-    let (account_id, new_account) = match first_owned {
+    let (account_id, new_account) = match crate::rules::key_account(&owners)? {
         None => {
             conn.prepare_cached("INSERT INTO account (created_at) VALUES (?1)")?
                 .execute([now])?;
@@ -46,16 +43,7 @@ pub(crate) fn create_key(
             }
             (account_id, true)
         }
-        Some((app, owner)) => {
-            // Every SdkAppId must already belong to that same account.
-            if owners.iter().any(|&(_, o)| o != Some(owner)) {
-                return Err(StoreError::AppOwnedElsewhere {
-                    sdk_app_id: app,
-                    owner,
-                });
-            }
-            (owner, false)
-        }
+        Some(owner) => (owner, false),
     };
 
     let exists = conn

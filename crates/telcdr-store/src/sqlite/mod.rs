@@ -224,11 +224,6 @@ impl Store for SqliteStore {
         secret_key: &str,
         now: i64,
     ) -> Result<KeyCreated, StoreError> {
-        if sdk_app_ids.is_empty() {
-            return Err(StoreError::Invalid(
-                "a key needs at least one SdkAppId".into(),
-            ));
-        }
         let (apps, id, key) = (
             sdk_app_ids.to_vec(),
             secret_id.to_owned(),
