@@ -213,8 +213,22 @@ impl Config {
     }
 
     /// The configuration as TOML, as `telcdr config` prints it.
+    /// A PostgreSQL password in `store` is masked: secrets are never printed.
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(self).context("serialising the configuration")
+        let shown = Config {
+            store: self.store_url_for_display(),
+            ..self.clone()
+        };
+        toml::to_string(&shown).context("serialising the configuration")
+    }
+
+    /// `store` as it may be shown: empty stays empty, a password is masked.
+    fn store_url_for_display(&self) -> String {
+        if self.store.is_empty() {
+            String::new()
+        } else {
+            StoreUrl::parse(&self.store).display()
+        }
     }
 
     /// Where the store lives: `store` when set, else `telcdr.db` in the

@@ -223,6 +223,22 @@ fn config_prints_the_merged_layers() {
         printed.contains(&dir.path().display().to_string()),
         "{printed}"
     );
+    // A PostgreSQL password never appears.
+    let masked = Command::new(BIN)
+        .args(["config"])
+        .env(
+            "TELCDR_STORE",
+            "postgres://telcdr:hunter2@127.0.0.1:5432/cdr",
+        )
+        .output()
+        .unwrap();
+    let printed = text(&masked.stdout);
+    assert!(masked.status.success(), "{}", text(&masked.stderr));
+    assert!(
+        printed.contains(r#"store = "postgres://telcdr:***@127.0.0.1:5432/cdr""#),
+        "{printed}"
+    );
+    assert!(!printed.contains("hunter2"), "{printed}");
     let bad = Command::new(BIN)
         .args(["config"])
         .env("TELCDR_RATE_LIMIT__PER_SECOND", "fast")
