@@ -386,3 +386,42 @@ fn pages_deep_inside_a_crowded_slice() {
         }
     }
 }
+
+/// PostgreSQL migrations run on open unless disabled; disabled, an old
+/// schema is refused with a message that says how to upgrade, and a newer
+/// one is refused either way.
+#[test]
+fn postgres_migrations_on_open() {
+    use telcdr_store::postgres::{PgOptions, PgStore, SCHEMA_VERSION};
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let url = common::fresh_postgres_url(&admin);
+    let no_migrate = PgOptions {
+        migrate: false,
+        ..PgOptions::default()
+    };
+    let err = PgStore::open(&url, no_migrate.clone())
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("schema is at version 0")
+            && err.to_string().contains("postgres.migrate"),
+        "{err}"
+    );
+    drop(PgStore::open(&url, PgOptions::default()).unwrap());
+    drop(PgStore::open(&url, no_migrate.clone()).unwrap());
+    let mut client = PgStore::connect(&url).unwrap();
+    client
+        .execute(
+            "UPDATE telcdr_schema SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .unwrap();
+    for options in [no_migrate, PgOptions::default()] {
+        assert!(matches!(
+            PgStore::open(&url, options),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
+    }
+}
