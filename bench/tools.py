@@ -277,7 +277,8 @@ def fmt_ms(us):
     return "%.2f" % (us / 1000.0) if us is not None else "-"
 
 
-def cmd_report(outdir):
+def load_run(outdir):
+    """state.json and the load generator's lines of runs.jsonl, by label."""
     with open(os.path.join(outdir, "state.json")) as f:
         st = json.load(f)
     runs = {}
@@ -286,6 +287,21 @@ def cmd_report(outdir):
             if line.strip():
                 r = json.loads(line)
                 runs[r["label"]] = r
+    return st, runs
+
+
+def write_report(outdir, lines, result):
+    """Prints the report and writes report.txt and results.json."""
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(outdir, "report.txt"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(result, f, indent=1)
+
+
+def cmd_report(outdir):
+    st, runs = load_run(outdir)
     rows = []
     descs = {q[0]: q[1] for q in QUERIES}
     for name, *_ in QUERIES:
@@ -386,28 +402,17 @@ def cmd_report(outdir):
     for t in targets:
         P("  %-4s %-46s %s" % ("PASS" if t["pass"] else "MISS", t["target"], t["detail"]))
     P("")
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(outdir, "report.txt"), "w") as f:
-        f.write(text + "\n")
     result = dict(st)
     result["queries"] = [{"query": name, "description": descs[name], "telcdr": t, "datasette": d,
                           "ratio": ratio} for name, t, d, ratio in rows]
     result["targets"] = targets
-    with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump(result, f, indent=1)
+    write_report(outdir, lines, result)
 
 
 def cmd_report_postgres(outdir):
     """The PostgreSQL run: import against psql \\copy, DescribeTelCdr against pgbench."""
-    with open(os.path.join(outdir, "state.json")) as f:
-        st = json.load(f)
-    runs = {}
-    with open(os.path.join(outdir, "runs.jsonl")) as f:
-        for line in f:
-            if line.strip():
-                r = json.loads(line)
-                runs[r["label"].split(" ", 1)[1]] = r
+    st, labelled = load_run(outdir)
+    runs = {label.split(" ", 1)[1]: r for label, r in labelled.items()}
     lines = []
     P = lines.append
     P("telcdr on PostgreSQL %s, %s records, %s, %s cores, %s GiB" % (
@@ -456,15 +461,10 @@ def cmd_report_postgres(outdir):
     P("targets:")
     for t in targets:
         P("  %-4s %-40s %s" % ("PASS" if t["pass"] else "MISS", t["target"], t["detail"]))
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(outdir, "report.txt"), "w") as f:
-        f.write(text + "\n")
     result = dict(st)
     result["queries"] = runs
     result["targets"] = targets
-    with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump(result, f, indent=1)
+    write_report(outdir, lines, result)
 
 
 def main():

@@ -60,6 +60,23 @@ pub struct CdrQuery {
     pub limit: u32,
 }
 
+impl CdrQuery {
+    /// The phone and session-id filters without repeats, in first-seen
+    /// order (a repeated value changes no answer, and a stable order keeps
+    /// statement text stable for the backends' statement caches).
+    pub(crate) fn distinct_filters(&self) -> (Vec<&str>, Vec<&str>) {
+        fn distinct(values: &[String]) -> Vec<&str> {
+            let mut seen = std::collections::HashSet::new();
+            values
+                .iter()
+                .map(String::as_str)
+                .filter(|v| seen.insert(*v))
+                .collect()
+        }
+        (distinct(&self.phones), distinct(&self.session_ids))
+    }
+}
+
 /// One page of records with the exact number of matches in the window.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CdrPage {

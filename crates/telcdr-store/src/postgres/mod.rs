@@ -207,7 +207,7 @@ impl PgStore {
     /// A fresh connection to the database at `url`, outside any pool (for
     /// tests and tools that inspect the tables).
     pub fn connect(url: &str) -> Result<Client, StoreError> {
-        config_of(url)?.connect(NoTls).map_err(pg_error)
+        Ok(config_of(url)?.connect(NoTls)?)
     }
 }
 
@@ -221,9 +221,7 @@ pub fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError
         )));
     }
     let mut client = PgStore::connect(admin_url)?;
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .map_err(pg_error)?;
+    client.batch_execute(&format!("CREATE DATABASE {name}"))?;
     let (base, query) = match admin_url.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
         None => (admin_url, String::new()),

@@ -7,11 +7,10 @@
 //! statement per request, and the page is an index range read on
 //! `cdr_by_time` skipping at most one 5-minute slice. Windows with times
 //! outside what that SQL handles take the Rust walk in a REPEATABLE READ
-//! transaction. With filters the matching set is small: session ids go
-//! through the primary key, phones through the caller and callee indexes (a
-//! BitmapOr), counted and paged in one statement.
-
-use std::collections::HashSet;
+//! transaction. With filters, session ids go through the primary key and
+//! phones through index-only scans of the caller and callee indexes (which
+//! carry the session id), counted and paged in one statement that reads
+//! only the page's bodies.
 
 use postgres::types::ToSql;
 
@@ -153,19 +152,8 @@ fn window_page(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, Store
     Ok(page)
 }
 
-/// Deduplicated list, first-seen order.
-fn distinct(values: &[String]) -> Vec<&str> {
-    let mut seen = HashSet::new();
-    values
-        .iter()
-        .map(String::as_str)
-        .filter(|v| seen.insert(*v))
-        .collect()
-}
-
 fn filtered_page(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, StoreError> {
-    let phones = distinct(&query.phones);
-    let sessions = distinct(&query.session_ids);
+    let (phones, sessions) = query.distinct_filters();
     // One statement shape per filter combination; an empty list means "no
     // such filter".
     let (filter, lists): (&str, Vec<&(dyn ToSql + Sync)>) =

@@ -49,17 +49,22 @@ pub(crate) fn write_records(
         entry.1 += 1;
     }
 
+    // The last occurrence of each key and its count, in first-seen order.
+    let rows: Vec<(&NewRecord, i64)> = keys
+        .iter()
+        .map(|key| {
+            let (last, occurrences) = folded[key];
+            (&batch[last], occurrences)
+        })
+        .collect();
+
     // A bulk batch is usually all new (an import): try it as one COPY
     // first, inside a savepoint, and look keys up only if some exist.
     // Under the records lock nothing else inserts meanwhile, so a COPY that
     // succeeds proves every key new.
-    let existing = if keys.len() >= COPY_FROM && optimistic_copy(client, batch, &keys, &folded)? {
-        let mut deltas = BucketDeltas::default();
-        for key in &keys {
-            deltas.add(key.0, batch[folded[key].0].time, 1);
-        }
-        bump_buckets(client, deltas)?;
-        return Ok(outcomes(batch, &HashMap::new()));
+    let copied = rows.len() >= COPY_FROM && optimistic_copy(client, &rows)?;
+    let existing = if copied {
+        HashMap::new()
     } else {
         old_times(client, &keys)?
     };
@@ -67,14 +72,13 @@ pub(crate) fn write_records(
     let mut deltas = BucketDeltas::default();
     let mut inserts: Vec<(&NewRecord, i64)> = Vec::new();
     let mut updates: Vec<(&NewRecord, i64)> = Vec::new();
-    for key in &keys {
-        let (last, occurrences) = folded[key];
-        let record = &batch[last];
+    for (key, &(record, occurrences)) in keys.iter().zip(&rows) {
         match existing.get(key) {
             Some(&old_time) => {
                 deltas.add(key.0, old_time, -1);
                 updates.push((record, occurrences));
             }
+            None if copied => {}
             None => inserts.push((record, occurrences)),
         }
         deltas.add(key.0, record.time, 1);
@@ -112,21 +116,9 @@ fn outcomes(batch: &[NewRecord], existing: &HashMap<(i64, &str), i64>) -> Vec<Wr
 
 /// COPYs the folded batch as all-new records. False (and nothing written)
 /// when some key already exists.
-fn optimistic_copy(
-    client: &mut PgClient,
-    batch: &[NewRecord],
-    keys: &[(i64, &str)],
-    folded: &HashMap<(i64, &str), (usize, i64)>,
-) -> Result<bool, StoreError> {
-    let rows: Vec<(&NewRecord, i64)> = keys
-        .iter()
-        .map(|key| {
-            let (last, occurrences) = folded[key];
-            (&batch[last], occurrences)
-        })
-        .collect();
+fn optimistic_copy(client: &mut PgClient, rows: &[(&NewRecord, i64)]) -> Result<bool, StoreError> {
     client.raw().batch_execute("SAVEPOINT telcdr_copy")?;
-    match copy_in(client, &rows) {
+    match copy_in(client, rows) {
         Ok(()) => {
             client
                 .raw()

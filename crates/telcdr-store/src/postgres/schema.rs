@@ -12,7 +12,7 @@
 
 use postgres::Client;
 
-use super::{LOCK_MIGRATE, pg_error};
+use super::LOCK_MIGRATE;
 use crate::StoreError;
 
 /// Migration steps, in order. Step `i` takes the schema to version `i + 1`.
@@ -188,17 +188,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// that it is there otherwise. PostgreSQL's DDL is transactional, so all
 /// pending steps and the version bump commit together or not at all.
 pub(crate) fn migrate(client: &mut Client, apply: bool) -> Result<(), StoreError> {
-    let mut tx = client.transaction().map_err(pg_error)?;
+    let mut tx = client.transaction()?;
     // "already exists, skipping" notices are not news on every start.
-    tx.batch_execute("SET LOCAL client_min_messages = warning")
-        .map_err(pg_error)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_MIGRATE])
-        .map_err(pg_error)?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS telcdr_schema (version bigint NOT NULL)")
-        .map_err(pg_error)?;
+    tx.batch_execute("SET LOCAL client_min_messages = warning")?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_MIGRATE])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS telcdr_schema (version bigint NOT NULL)")?;
     let found: i64 = tx
-        .query_opt("SELECT version FROM telcdr_schema", &[])
-        .map_err(pg_error)?
+        .query_opt("SELECT version FROM telcdr_schema", &[])?
         .map_or(0, |row| row.get(0));
     if found > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
@@ -216,14 +212,12 @@ pub(crate) fn migrate(client: &mut Client, apply: bool) -> Result<(), StoreError
         )));
     }
     for step in MIGRATIONS.iter().skip(found.max(0) as usize) {
-        tx.batch_execute(step).map_err(pg_error)?;
+        tx.batch_execute(step)?;
     }
-    tx.execute("DELETE FROM telcdr_schema", &[])
-        .map_err(pg_error)?;
+    tx.execute("DELETE FROM telcdr_schema", &[])?;
     tx.execute(
         "INSERT INTO telcdr_schema (version) VALUES ($1)",
         &[&SCHEMA_VERSION],
-    )
-    .map_err(pg_error)?;
-    tx.commit().map_err(pg_error)
+    )?;
+    Ok(tx.commit()?)
 }

@@ -113,17 +113,6 @@ fn placeholders(from: usize, len: usize) -> String {
         .join(", ")
 }
 
-/// Deduplicated list, keeping first-seen order (so SQL text stays stable
-/// for the statement cache).
-fn distinct(values: &[String]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    values
-        .iter()
-        .filter(|v| seen.insert(v.as_str()))
-        .cloned()
-        .collect()
-}
-
 /// One match of a filtered query, before its body is read.
 struct Match {
     id: i64,
@@ -134,8 +123,8 @@ struct Match {
 /// Phones and/or session ids: find the matching set through the indexes,
 /// sort it, and read the bodies of the page only.
 fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreError> {
-    let phones = distinct(&query.phones);
-    let sessions = distinct(&query.session_ids);
+    // First-seen order keeps the SQL text stable for the statement cache.
+    let (phones, sessions) = query.distinct_filters();
     let base = [
         Value::from(query.sdk_app_id),
         Value::from(query.start),
@@ -155,9 +144,9 @@ fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreEr
         let args = base
             .iter()
             .cloned()
-            .chain(sessions.iter().cloned().map(Value::from));
+            .chain(sessions.iter().map(|s| Value::from(s.to_string())));
         let mut rows = stmt.query(params_from_iter(args))?;
-        let wanted: HashSet<&str> = phones.iter().map(String::as_str).collect();
+        let wanted: HashSet<&str> = phones.iter().copied().collect();
         while let Some(row) = rows.next()? {
             let caller: String = row.get(3)?;
             let callee: String = row.get(4)?;
@@ -188,7 +177,7 @@ fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreEr
             let args = base
                 .iter()
                 .cloned()
-                .chain(phones.iter().cloned().map(Value::from));
+                .chain(phones.iter().map(|p| Value::from(p.to_string())));
             let mut rows = stmt.query(params_from_iter(args))?;
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
