@@ -12,7 +12,9 @@
 //!   and zero alike.
 //!
 //! Every field is `#[serde(default)]` on the way in, so a push body or an
-//! older export that lacks a member still decodes.
+//! older export that lacks a member still decodes. Nested objects must be
+//! JSON objects (`crate::strict`): serde would otherwise read `"SeatUser":[]`
+//! as an empty agent, which the import's checked path rejects.
 //!
 //! The Rust field order is the order of spec 6.1's tables; it is also the
 //! member order of the served JSON (serde keeps declaration order).
@@ -49,7 +51,7 @@ pub struct TelCdrInfo {
     #[serde(rename = "RecordId")]
     pub record_id: String,
     /// The agent (the last one if the call was transferred).
-    #[serde(rename = "SeatUser")]
+    #[serde(rename = "SeatUser", deserialize_with = "crate::strict::object")]
     pub seat_user: SeatUserInfo,
     /// End status code, 1:1 with `end_status_string` (see `end_status`).
     #[serde(rename = "EndStatus")]
@@ -76,13 +78,19 @@ pub struct TelCdrInfo {
     #[serde(rename = "IVRKeyPressed")]
     pub ivr_key_pressed: Vec<String>,
     /// IVR keys and keywords with their node and label.
-    #[serde(rename = "IVRKeyPressedEx")]
+    #[serde(
+        rename = "IVRKeyPressedEx",
+        deserialize_with = "crate::strict::objects"
+    )]
     pub ivr_key_pressed_ex: Vec<IvrKeyPressedElement>,
     /// `seat`, `user` or `system`.
     #[serde(rename = "HungUpSide")]
     pub hung_up_side: String,
     /// One entry per service leg (transfers add legs).
-    #[serde(rename = "ServeParticipants")]
+    #[serde(
+        rename = "ServeParticipants",
+        deserialize_with = "crate::strict::objects"
+    )]
     pub serve_participants: Vec<ServeParticipant>,
     /// Skill group id.
     #[serde(rename = "SkillGroupId")]
@@ -97,10 +105,16 @@ pub struct TelCdrInfo {
     #[serde(rename = "QueuedTimestamp")]
     pub queued_timestamp: i64,
     /// Deprecated post-call IVR keys.
-    #[serde(rename = "PostIVRKeyPressed")]
+    #[serde(
+        rename = "PostIVRKeyPressed",
+        deserialize_with = "crate::strict::objects"
+    )]
     pub post_ivr_key_pressed: Vec<IvrKeyPressedElement>,
     /// Satisfaction survey keys; `Key` = `noInput` when nothing was pressed.
-    #[serde(rename = "PostIVRKeyPressedEx")]
+    #[serde(
+        rename = "PostIVRKeyPressedEx",
+        deserialize_with = "crate::strict::objects"
+    )]
     pub post_ivr_key_pressed_ex: Vec<IvrKeyPressedElement>,
     /// Skill group the call queued in.
     #[serde(rename = "QueuedSkillGroupId")]

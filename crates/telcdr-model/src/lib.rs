@@ -1,11 +1,16 @@
 //! telcdr's model of Tencent Cloud CCC call records.
 //!
 //! * [`cdr`] — wire types of DescribeTelCdr with Tencent's exact member names.
+//! * [`session_event`] — DescribeSessionDetail's `Events` (hold, mute, ...),
+//!   carried by import lines beside the record.
+//! * [`asr`] — transcripts (DescribeTelRecordAsr's `AsrData`): the transcript
+//!   file's parser and the transcribed span behind ASR minutes.
 //! * [`end_status`] — the EndStatus / EndStatusString table.
 //! * [`phone`] — phone number normalisation used for matching.
 //! * [`record`] — import lines: parsing and validation, and the line writer.
 //! * [`generate`](mod@generate) — a deterministic generator of realistic records for demos,
-//!   tests and benchmarks.
+//!   tests and benchmarks, and the demo's recordings and transcripts
+//!   ([`demo_recording_wav`], [`demo_transcript`]).
 //!
 //! The crate knows nothing of HTTP, SQL or signatures: everything here is a
 //! pure function or plain data, so it is tested directly (unit and property
@@ -25,19 +30,28 @@
 //! assert_eq!(e.unwrap_err().to_string(), "Direction must be 0 (inbound) or 1 (outbound), got 7");
 //! ```
 
+pub mod asr;
 pub mod cdr;
 pub mod end_status;
 pub mod generate;
+pub mod media_name;
 pub mod phone;
 pub mod record;
 mod rng;
+pub mod session_event;
+mod strict;
+
+pub use asr::{AsrData, TranscriptError, parse_transcript, transcript_ms};
 
 pub use cdr::{
     IVRKeyPressedElement, IvrKeyPressedElement, SeatUserInfo, ServeParticipant, TelCdrInfo,
 };
 pub use end_status::{END_STATUS_TABLE, end_status_code, end_status_string};
-pub use generate::{GenerateOptions, Generator, generate};
+pub use generate::{
+    GenerateOptions, Generator, demo_recording_wav, demo_transcript, generate, recording_secs,
+};
 pub use phone::normalize_phone;
 pub use record::{
     ImportedRecord, MAX_SESSION_ID_CHARS, RecordError, parse_record_line, to_json_line,
 };
+pub use session_event::{EventStaffDetail, EventStaffElement, SESSION_EVENT_TYPES, SessionEvent};

@@ -9,10 +9,17 @@
 //! * `clock`: the business-hours curve and the ascending time stream.
 //! * `pools`: skill groups, agents, company numbers, customers.
 //! * `call`: one call's story turned into a `TelCdrInfo`.
+//! * `media`: the demo's recording (a WAV) and transcript of a generated call,
+//!   derived from the record alone ([`demo_transcript`], [`demo_recording_wav`]).
 
 mod call;
 mod clock;
+mod media;
 mod pools;
+
+pub use media::{
+    DEMO_SAMPLE_RATE, MAX_DEMO_RECORDING_SECS, demo_recording_wav, demo_transcript, recording_secs,
+};
 
 use crate::record::ImportedRecord;
 use crate::rng::{SplitMix64, mix64};
@@ -99,6 +106,7 @@ impl Iterator for Generator {
         Some(ImportedRecord {
             sdk_app_id: self.context.sdk_app_id,
             cdr,
+            events: Vec::new(),
         })
     }
 
