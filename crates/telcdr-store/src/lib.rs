@@ -148,6 +148,76 @@ pub struct StoreMeta {
 /// A record's identity: (sdk_app_id, session_id).
 pub type RecordKey = (i64, String);
 
+/// Per-SdkAppId settings (`telcdr apps set`). An app never configured has
+/// the defaults: no number protection, records and media kept forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppSettings {
+    /// Callers and callees come back masked (DescribeTelCdr and friends).
+    pub number_protection: bool,
+    /// Records older than this many days are removed; 0 keeps them forever.
+    pub record_retention_days: u32,
+    /// Media of records older than this many days are removed (the records
+    /// stay); 0 keeps them forever.
+    pub media_retention_days: u32,
+}
+
+/// An app as a key that may read it sees it: its settings, and whether it
+/// ever had media (so a query can skip the media look-up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppView {
+    pub settings: AppSettings,
+    pub has_media: bool,
+}
+
+/// One object of the media store that belongs to a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaObject {
+    pub sdk_app_id: i64,
+    /// File name of the import layout (`<RecordId>.mp3`,
+    /// `<SessionId>.asr.json`, `<SessionId>.voicemail.0.wav`, ...); unique
+    /// per SdkAppId.
+    pub name: String,
+    pub session_id: String,
+    /// Key of the object in the media store.
+    pub object_key: String,
+    pub size: u64,
+    /// Transcribed span of a transcript in milliseconds, else 0.
+    pub duration_ms: i64,
+    /// The record's `Time` (Unix seconds), for media retention.
+    pub time: i64,
+}
+
+/// A media object whose record has not arrived yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMedia {
+    /// File name; its first dot-separated part is the RecordId or
+    /// SessionId of the record it waits for.
+    pub name: String,
+    pub object_key: String,
+    pub size: u64,
+    pub duration_ms: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One stored record as the single-session actions read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub time: i64,
+    /// The TelCdrInfo JSON object, as served.
+    pub body: Vec<u8>,
+    /// The record's `Events` (a JSON array), when it came with any.
+    pub events: Option<Vec<u8>>,
+}
+
+/// A record in a time scan: its place in (time, session id) order and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRecord {
+    pub time: i64,
+    pub session_id: String,
+    pub body: Vec<u8>,
+}
+
 /// Errors of the storage layer. The server maps them to
 /// `InternalError.DBError`; the CLI prints them.
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +286,11 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a server setting durably.
     fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
 
+    /// Reads a server setting, first writing `value` if it has none: every
+    /// process sharing the store ends up with the same value (server
+    /// secrets are made this way).
+    fn ensure_setting(&self, name: &str, value: &str) -> Result<String, StoreError>;
+
     /// Accounts, keys and settings, for copying the store.
     fn export_meta(&self) -> Result<StoreMeta, StoreError>;
 
@@ -235,4 +310,93 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records per SdkAppId, ascending by SdkAppId.
     fn counts_by_app(&self) -> Result<Vec<(i64, u64)>, StoreError>;
+
+    /// The app as `account_id` sees it, or None when the account does not
+    /// own `sdk_app_id` (tenancy and settings in one read).
+    fn app_view(&self, account_id: i64, sdk_app_id: i64) -> Result<Option<AppView>, StoreError>;
+
+    /// An app's settings (the defaults when it has none).
+    fn app_settings(&self, sdk_app_id: i64) -> Result<AppSettings, StoreError>;
+
+    /// Writes an app's settings durably.
+    fn set_app_settings(&self, sdk_app_id: i64, settings: &AppSettings) -> Result<(), StoreError>;
+
+    /// Every app that has settings, ascending by SdkAppId.
+    fn list_app_settings(&self) -> Result<Vec<(i64, AppSettings)>, StoreError>;
+
+    /// Records media objects as held, replacing rows of the same
+    /// (sdk_app_id, name), and marks their apps as having media.
+    fn put_media(&self, objects: Vec<MediaObject>) -> Result<(), StoreError>;
+
+    /// The media held for some sessions of one app.
+    fn media_for_sessions(
+        &self,
+        sdk_app_id: i64,
+        session_ids: &[&str],
+    ) -> Result<Vec<MediaObject>, StoreError>;
+
+    /// Up to `limit` media rows of every app in (sdk_app_id, name) order,
+    /// strictly after `after`: what `telcdr migrate` copies.
+    fn scan_media(
+        &self,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<MediaObject>, StoreError>;
+
+    /// Up to `limit` media rows of an app whose record is older than
+    /// `before` (Unix seconds), oldest first: what media retention removes.
+    fn media_before(
+        &self,
+        sdk_app_id: i64,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<MediaObject>, StoreError>;
+
+    /// Forgets media rows (the objects are the caller's to delete first).
+    fn delete_media(&self, sdk_app_id: i64, names: Vec<String>) -> Result<u64, StoreError>;
+
+    /// Keeps a media object whose record has not arrived; `put_records`
+    /// links it (moves it to the record's media) when a record whose
+    /// SessionId or RecordId its name starts with is written.
+    fn put_pending_media(&self, media: PendingMedia) -> Result<(), StoreError>;
+
+    /// Every media object still waiting for its record, by name.
+    fn list_pending_media(&self) -> Result<Vec<PendingMedia>, StoreError>;
+
+    /// Links pending media to a record that is already stored.
+    fn link_pending_media(
+        &self,
+        names: Vec<String>,
+        sdk_app_id: i64,
+        session_id: &str,
+        time: i64,
+    ) -> Result<(), StoreError>;
+
+    /// One record by its identity.
+    fn find_record(
+        &self,
+        sdk_app_id: i64,
+        session_id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// Up to `limit` records of an app with `start <= time <= end`, newest
+    /// first with ties by session id (DescribeTelCdr's order), strictly
+    /// after the (time, session id) `after`. For statistics, retention and
+    /// erasure, which must see every record of a window.
+    fn scan_window(
+        &self,
+        sdk_app_id: i64,
+        start: i64,
+        end: i64,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<WindowRecord>, StoreError>;
+
+    /// The session ids of an app's records whose (normalised) caller or
+    /// callee is `phone`.
+    fn sessions_with_phone(&self, sdk_app_id: i64, phone: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Removes records, their count buckets' share, their events and their
+    /// media rows in one transaction. Returns how many records existed.
+    fn delete_records(&self, sdk_app_id: i64, session_ids: Vec<String>) -> Result<u64, StoreError>;
 }

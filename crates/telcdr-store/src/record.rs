@@ -1,7 +1,7 @@
 //! [`NewRecord`]: one call record as the store takes it — the columns the hot
 //! path and the console filter on, plus the body bytes that will be served.
 
-use telcdr_model::{TelCdrInfo, normalize_phone};
+use telcdr_model::{ImportedRecord, TelCdrInfo, normalize_phone};
 
 /// A call record ready to be written: its identity (sdk_app_id, session_id),
 /// the indexed columns, and the exact JSON body to serve.
@@ -23,6 +23,12 @@ pub struct NewRecord {
     pub skill_group_id: i64,
     /// The TelCdrInfo JSON object, as served.
     pub body: Vec<u8>,
+    /// The record's `Events` (a JSON array) when it came with any; kept
+    /// beside the body because DescribeTelCdr does not serve them.
+    pub events: Option<Vec<u8>>,
+    /// The RecordIds of the record and its legs: media named after one of
+    /// them (or after the SessionId) that arrived first is linked on write.
+    pub media_refs: Vec<String>,
 }
 
 impl NewRecord {
@@ -39,6 +45,30 @@ impl NewRecord {
             seat_mail: cdr.seat_user.mail.clone(),
             skill_group_id: cdr.skill_group_id,
             body: cdr.to_body(),
+            events: None,
+            media_refs: media_refs(cdr),
         }
     }
+
+    /// Builds the stored form of an imported record, with its `Events`.
+    pub fn from_imported(record: &ImportedRecord) -> NewRecord {
+        let mut stored = NewRecord::from_cdr(record.sdk_app_id, &record.cdr);
+        if !record.events.is_empty() {
+            stored.events = serde_json::to_vec(&record.events).ok();
+        }
+        stored
+    }
+}
+
+/// The non-empty RecordIds of a record and its legs, without repeats.
+fn media_refs(cdr: &TelCdrInfo) -> Vec<String> {
+    let mut refs: Vec<String> = Vec::new();
+    let ids =
+        std::iter::once(&cdr.record_id).chain(cdr.serve_participants.iter().map(|p| &p.record_id));
+    for id in ids {
+        if !id.is_empty() && !refs.contains(id) {
+            refs.push(id.clone());
+        }
+    }
+    refs
 }

@@ -29,6 +29,8 @@ fn record(seq: u64) -> NewRecord {
     };
     NewRecord {
         sdk_app_id: APP,
+        events: None,
+        media_refs: Vec::new(),
         body: format!(
             r#"{{"SessionId":"{session_id}","Time":{time},"Pad":"{}"}}"#,
             "x".repeat(600)

@@ -120,6 +120,8 @@ fn record(d: &Draw, revision: usize) -> NewRecord {
     let session_id = session_id(d.session);
     NewRecord {
         sdk_app_id: d.app,
+        events: None,
+        media_refs: Vec::new(),
         body: format!(
             r#"{{"SessionId":"{session_id}","Time":{},"Rev":{revision}}}"#,
             d.time

@@ -120,18 +120,19 @@ pub(crate) fn scan_records(
     limit: usize,
 ) -> Result<Vec<NewRecord>, StoreError> {
     let limit = limit as i64;
-    let columns = "sdk_app_id, session_id, time, caller, callee, direction, end_status, \
-                   seat_mail, skill_group_id, body";
+    let columns = "c.sdk_app_id, c.session_id, c.time, c.caller, c.callee, c.direction, \
+                   c.end_status, c.seat_mail, c.skill_group_id, c.body, e.events";
+    let from = "cdr c LEFT JOIN cdr_events e USING (sdk_app_id, session_id)";
     let rows = match after {
         Some((app, session)) => client.query(
             &format!(
-                "SELECT {columns} FROM cdr WHERE (sdk_app_id, session_id) > ($1, $2) \
-                 ORDER BY sdk_app_id, session_id LIMIT $3"
+                "SELECT {columns} FROM {from} WHERE (c.sdk_app_id, c.session_id) > ($1, $2) \
+                 ORDER BY c.sdk_app_id, c.session_id LIMIT $3"
             ),
             &[app, session, &limit],
         )?,
         None => client.query(
-            &format!("SELECT {columns} FROM cdr ORDER BY sdk_app_id, session_id LIMIT $1"),
+            &format!("SELECT {columns} FROM {from} ORDER BY c.sdk_app_id, c.session_id LIMIT $1"),
             &[&limit],
         )?,
     };
@@ -148,6 +149,8 @@ pub(crate) fn scan_records(
             seat_mail: row.get(7),
             skill_group_id: row.get(8),
             body: row.get(9),
+            events: row.get(10),
+            media_refs: Vec::new(),
         })
         .collect())
 }

@@ -93,8 +93,65 @@ pub(crate) fn write_records(
         update(client, &updates)?;
     }
     bump_buckets(client, deltas)?;
+    write_events(client, &rows, &existing)?;
+    link_pending_media(client, &rows)?;
 
     Ok(outcomes(batch, &existing))
+}
+
+/// Keeps each record's `Events` beside it: a replacement without events
+/// drops the old ones, as the newest revision wins.
+fn write_events(
+    client: &mut PgClient,
+    rows: &[(&NewRecord, i64)],
+    existing: &HashMap<(i64, &str), i64>,
+) -> Result<(), StoreError> {
+    for (r, _) in rows {
+        match &r.events {
+            Some(events) => {
+                client.execute(
+                    "INSERT INTO cdr_events (sdk_app_id, session_id, events) VALUES ($1, $2, $3) \
+                     ON CONFLICT (sdk_app_id, session_id) DO UPDATE SET events = excluded.events",
+                    &[&r.sdk_app_id, &r.session_id, events],
+                )?;
+            }
+            None if existing.contains_key(&(r.sdk_app_id, r.session_id.as_str())) => {
+                client.execute(
+                    "DELETE FROM cdr_events WHERE sdk_app_id = $1 AND session_id = $2",
+                    &[&r.sdk_app_id, &r.session_id],
+                )?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Links media that arrived before their record (see SQLite's twin): one
+/// probe per batch when nothing is pending.
+fn link_pending_media(client: &mut PgClient, rows: &[(&NewRecord, i64)]) -> Result<(), StoreError> {
+    let any: bool = client
+        .query_one("SELECT EXISTS (SELECT 1 FROM media_pending)", &[])?
+        .get(0);
+    if !any {
+        return Ok(());
+    }
+    for (r, _) in rows {
+        let mut names = Vec::new();
+        for id in std::iter::once(&r.session_id).chain(&r.media_refs) {
+            let (low, high) = (format!("{id}."), format!("{id}/"));
+            for row in client.query(
+                "SELECT name FROM media_pending WHERE name >= $1 AND name < $2",
+                &[&low, &high],
+            )? {
+                names.push(row.get::<_, String>(0));
+            }
+        }
+        if !names.is_empty() {
+            super::media::link_pending(client, &names, r.sdk_app_id, &r.session_id, r.time)?;
+        }
+    }
+    Ok(())
 }
 
 /// Outcomes in batch order: a key's first occurrence is new unless the
@@ -310,7 +367,7 @@ fn update(client: &mut PgClient, updates: &[(&NewRecord, i64)]) -> Result<(), St
 
 /// Adds `deltas` to the buckets (in key order); emptied buckets go, so a
 /// bucket walk only sees periods with records.
-fn bump_buckets(client: &mut PgClient, deltas: BucketDeltas) -> Result<(), StoreError> {
+pub(super) fn bump_buckets(client: &mut PgClient, deltas: BucketDeltas) -> Result<(), StoreError> {
     let changes = deltas.into_sorted();
     if changes.is_empty() {
         return Ok(());

@@ -179,6 +179,42 @@ const MIGRATIONS: &[&str] = &[
     END
     $fn$;
     "#,
+    // 2: media telcdr holds, media waiting for their record, per-app
+    // settings, session events (see SQLite's migration 2 for the columns).
+    r#"
+    CREATE TABLE media (
+        sdk_app_id  bigint NOT NULL,
+        name        text   COLLATE "C" NOT NULL,
+        session_id  text   COLLATE "C" NOT NULL,
+        object_key  text   NOT NULL,
+        size        bigint NOT NULL,
+        duration_ms bigint NOT NULL,
+        time        bigint NOT NULL,
+        PRIMARY KEY (sdk_app_id, name)
+    );
+    CREATE INDEX media_by_session ON media (sdk_app_id, session_id);
+    CREATE INDEX media_by_time ON media (sdk_app_id, time);
+    CREATE TABLE media_pending (
+        name        text   COLLATE "C" PRIMARY KEY,
+        object_key  text   NOT NULL,
+        size        bigint NOT NULL,
+        duration_ms bigint NOT NULL,
+        created_at  bigint NOT NULL
+    );
+    CREATE TABLE app_setting (
+        sdk_app_id            bigint  PRIMARY KEY,
+        number_protection     boolean NOT NULL DEFAULT false,
+        record_retention_days bigint  NOT NULL DEFAULT 0,
+        media_retention_days  bigint  NOT NULL DEFAULT 0,
+        has_media             boolean NOT NULL DEFAULT false
+    );
+    CREATE TABLE cdr_events (
+        sdk_app_id bigint NOT NULL,
+        session_id text   COLLATE "C" NOT NULL,
+        events     bytea  NOT NULL,
+        PRIMARY KEY (sdk_app_id, session_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes and understands.

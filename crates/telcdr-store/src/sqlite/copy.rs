@@ -109,10 +109,11 @@ pub(crate) fn scan_records(
     };
     let inclusive_start = after.is_none();
     let mut stmt = conn.prepare_cached(
-        "SELECT sdk_app_id, session_id, time, caller, callee, direction, end_status, seat_mail, \
-         skill_group_id, body FROM cdr \
-         WHERE sdk_app_id > ?1 OR (sdk_app_id = ?1 AND (session_id > ?2 OR (?3 AND session_id = ?2))) \
-         ORDER BY sdk_app_id, session_id LIMIT ?4",
+        "SELECT c.sdk_app_id, c.session_id, c.time, c.caller, c.callee, c.direction, \
+         c.end_status, c.seat_mail, c.skill_group_id, c.body, e.events FROM cdr c \
+         LEFT JOIN cdr_events e USING (sdk_app_id, session_id) \
+         WHERE c.sdk_app_id > ?1 OR (c.sdk_app_id = ?1 AND (c.session_id > ?2 OR (?3 AND c.session_id = ?2))) \
+         ORDER BY c.sdk_app_id, c.session_id LIMIT ?4",
     )?;
     let rows = stmt.query_map(
         params![app, session, inclusive_start, limit as i64],
@@ -128,6 +129,8 @@ pub(crate) fn scan_records(
                 seat_mail: row.get(7)?,
                 skill_group_id: row.get(8)?,
                 body: row.get(9)?,
+                events: row.get(10)?,
+                media_refs: Vec::new(),
             })
         },
     )?;

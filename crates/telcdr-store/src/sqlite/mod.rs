@@ -6,10 +6,12 @@
 //!   thread of [`crate::group_commit`];
 //! - `query`: the DescribeTelCdr hot path;
 //! - `keys`: accounts, keys and settings;
+//! - `media`: media rows, app settings, single records, deletions;
 //! - `pool`: the reader pool.
 
 mod copy;
 mod keys;
+mod media;
 mod pool;
 mod query;
 mod records;
@@ -22,8 +24,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
-    ApiKey, CdrPage, CdrQuery, KeyCreated, KeyInfo, NewRecord, RecordKey, Store, StoreError,
-    StoreMeta, WriteOutcome,
+    ApiKey, AppSettings, AppView, CdrPage, CdrQuery, KeyCreated, KeyInfo, MediaObject, NewRecord,
+    PendingMedia, RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord,
+    WriteOutcome,
 };
 use pool::ReaderPool;
 
@@ -262,6 +265,16 @@ impl Store for SqliteStore {
             .call(1, move |conn| keys::set_setting(conn, &name, &value))
     }
 
+    fn ensure_setting(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.writer.call(1, move |conn| {
+            conn.prepare_cached("INSERT OR IGNORE INTO setting (name, value) VALUES (?1, ?2)")?
+                .execute([&name, &value])?;
+            keys::setting(conn, &name)?
+                .ok_or_else(|| StoreError::Database(format!("setting {name} vanished")))
+        })
+    }
+
     fn export_meta(&self) -> Result<StoreMeta, StoreError> {
         self.readers.with(|conn| {
             let tx = conn.unchecked_transaction()?;
@@ -288,6 +301,121 @@ impl Store for SqliteStore {
 
     fn counts_by_app(&self) -> Result<Vec<(i64, u64)>, StoreError> {
         self.readers.with(copy::counts_by_app)
+    }
+
+    fn app_view(&self, account_id: i64, sdk_app_id: i64) -> Result<Option<AppView>, StoreError> {
+        self.readers
+            .with(|conn| media::app_view(conn, account_id, sdk_app_id))
+    }
+
+    fn app_settings(&self, sdk_app_id: i64) -> Result<AppSettings, StoreError> {
+        self.readers
+            .with(|conn| media::app_settings(conn, sdk_app_id))
+    }
+
+    fn set_app_settings(&self, sdk_app_id: i64, settings: &AppSettings) -> Result<(), StoreError> {
+        let settings = *settings;
+        self.writer.call(1, move |conn| {
+            media::set_app_settings(conn, sdk_app_id, &settings)
+        })
+    }
+
+    fn list_app_settings(&self) -> Result<Vec<(i64, AppSettings)>, StoreError> {
+        self.readers.with(media::list_app_settings)
+    }
+
+    fn put_media(&self, objects: Vec<MediaObject>) -> Result<(), StoreError> {
+        self.writer.call(objects.len().max(1), move |conn| {
+            media::put_media(conn, &objects)
+        })
+    }
+
+    fn media_for_sessions(
+        &self,
+        sdk_app_id: i64,
+        session_ids: &[&str],
+    ) -> Result<Vec<MediaObject>, StoreError> {
+        self.readers
+            .with(|conn| media::media_for_sessions(conn, sdk_app_id, session_ids))
+    }
+
+    fn scan_media(
+        &self,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<MediaObject>, StoreError> {
+        self.readers
+            .with(|conn| media::scan_media(conn, after, limit))
+    }
+
+    fn media_before(
+        &self,
+        sdk_app_id: i64,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<MediaObject>, StoreError> {
+        self.readers
+            .with(|conn| media::media_before(conn, sdk_app_id, before, limit))
+    }
+
+    fn delete_media(&self, sdk_app_id: i64, names: Vec<String>) -> Result<u64, StoreError> {
+        self.writer.call(names.len().max(1), move |conn| {
+            media::delete_media(conn, sdk_app_id, &names)
+        })
+    }
+
+    fn put_pending_media(&self, pending: PendingMedia) -> Result<(), StoreError> {
+        self.writer
+            .call(1, move |conn| media::put_pending(conn, &pending))
+    }
+
+    fn list_pending_media(&self) -> Result<Vec<PendingMedia>, StoreError> {
+        self.readers.with(media::list_pending)
+    }
+
+    fn link_pending_media(
+        &self,
+        names: Vec<String>,
+        sdk_app_id: i64,
+        session_id: &str,
+        time: i64,
+    ) -> Result<(), StoreError> {
+        let session_id = session_id.to_owned();
+        self.writer.call(names.len().max(1), move |conn| {
+            media::link_pending(conn, &names, sdk_app_id, &session_id, time)
+        })
+    }
+
+    fn find_record(
+        &self,
+        sdk_app_id: i64,
+        session_id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        self.readers
+            .with(|conn| media::find_record(conn, sdk_app_id, session_id))
+    }
+
+    fn scan_window(
+        &self,
+        sdk_app_id: i64,
+        start: i64,
+        end: i64,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<WindowRecord>, StoreError> {
+        self.readers
+            .with(|conn| media::scan_window(conn, sdk_app_id, start, end, after, limit))
+    }
+
+    fn sessions_with_phone(&self, sdk_app_id: i64, phone: &str) -> Result<Vec<String>, StoreError> {
+        self.readers
+            .with(|conn| media::sessions_with_phone(conn, sdk_app_id, phone))
+    }
+
+    fn delete_records(&self, sdk_app_id: i64, session_ids: Vec<String>) -> Result<u64, StoreError> {
+        self.writer.call(session_ids.len().max(1), move |conn| {
+            media::delete_records(conn, sdk_app_id, &session_ids)
+        })
     }
 }
 

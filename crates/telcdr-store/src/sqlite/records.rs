@@ -72,12 +72,70 @@ pub(crate) fn write_records(
     }
 
     bump_buckets(conn, deltas)?;
+    write_events(conn, batch, &outcomes)?;
+    link_pending_media(conn, batch)?;
     Ok(outcomes)
+}
+
+/// Keeps each record's `Events` beside it: a replacement without events
+/// drops the old ones, as the newest revision wins.
+fn write_events(
+    conn: &Connection,
+    batch: &[NewRecord],
+    outcomes: &[WriteOutcome],
+) -> Result<(), StoreError> {
+    for (r, outcome) in batch.iter().zip(outcomes) {
+        match &r.events {
+            Some(events) => {
+                conn.prepare_cached(
+                    "INSERT INTO cdr_events (sdk_app_id, session_id, events) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (sdk_app_id, session_id) DO UPDATE SET events = excluded.events",
+                )?
+                .execute(params![r.sdk_app_id, r.session_id, events])?;
+            }
+            None if *outcome == WriteOutcome::Replaced => {
+                conn.prepare_cached(
+                    "DELETE FROM cdr_events WHERE sdk_app_id = ?1 AND session_id = ?2",
+                )?
+                .execute(params![r.sdk_app_id, r.session_id])?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Links media that arrived before their record: a pending object whose
+/// name starts with `<id>.` for the record's SessionId or one of its
+/// RecordIds becomes the record's. Costs one probe per batch when nothing
+/// is pending, which is the usual case.
+fn link_pending_media(conn: &Connection, batch: &[NewRecord]) -> Result<(), StoreError> {
+    let any: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM media_pending)")?
+        .query_row([], |row| row.get(0))?;
+    if !any {
+        return Ok(());
+    }
+    let mut find = conn.prepare_cached(
+        "SELECT name FROM media_pending WHERE name > ?1 || '.' AND name < ?1 || '/'",
+    )?;
+    for r in batch {
+        let mut names = Vec::new();
+        for id in std::iter::once(&r.session_id).chain(&r.media_refs) {
+            for name in find.query_map([id], |row| row.get::<_, String>(0))? {
+                names.push(name?);
+            }
+        }
+        if !names.is_empty() {
+            super::media::link_pending(conn, &names, r.sdk_app_id, &r.session_id, r.time)?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds `deltas` to the buckets; emptied buckets go, so a bucket walk only
 /// sees periods with records.
-fn bump_buckets(conn: &Connection, deltas: BucketDeltas) -> Result<(), StoreError> {
+pub(super) fn bump_buckets(conn: &Connection, deltas: BucketDeltas) -> Result<(), StoreError> {
     let mut bump = conn.prepare_cached(
         "INSERT INTO cdr_bucket (sdk_app_id, span, start, count) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (sdk_app_id, span, start) DO UPDATE SET count = count + excluded.count",

@@ -67,6 +67,58 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: media telcdr holds, media waiting for their record, per-app
+    // settings, session events.
+    r#"
+    -- One row per object in the media store that belongs to a record.
+    -- `name` is the file name of the import layout: `<RecordId>.<ext>` (a
+    -- recording), `<SessionId>.asr.json` (the transcript),
+    -- `<SessionId>.voicemail.<n>.<ext>` and `...voicemail.<n>.asr.json`.
+    -- `time` is the record's Time, for media retention; `duration_ms` the
+    -- transcribed span of a transcript (ASR minutes), else 0.
+    CREATE TABLE media (
+        sdk_app_id  INTEGER NOT NULL,
+        name        TEXT    NOT NULL,
+        session_id  TEXT    NOT NULL,
+        object_key  TEXT    NOT NULL,
+        size        INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        time        INTEGER NOT NULL,
+        PRIMARY KEY (sdk_app_id, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX media_by_session ON media (sdk_app_id, session_id);
+    CREATE INDEX media_by_time ON media (sdk_app_id, time);
+
+    -- Media that arrived before their record: linked when a record naming
+    -- them (by RecordId or SessionId) is written.
+    CREATE TABLE media_pending (
+        name        TEXT    PRIMARY KEY,
+        object_key  TEXT    NOT NULL,
+        size        INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Per-SdkAppId settings; an app without a row has the defaults (all
+    -- off). `has_media` lets DescribeTelCdr skip the media look-up for apps
+    -- that never had any.
+    CREATE TABLE app_setting (
+        sdk_app_id            INTEGER PRIMARY KEY,
+        number_protection     INTEGER NOT NULL DEFAULT 0,
+        record_retention_days INTEGER NOT NULL DEFAULT 0,
+        media_retention_days  INTEGER NOT NULL DEFAULT 0,
+        has_media             INTEGER NOT NULL DEFAULT 0
+    );
+
+    -- `Events` of an imported record (DescribeSessionDetail), a JSON array;
+    -- most records have none, so they live beside the record.
+    CREATE TABLE cdr_events (
+        sdk_app_id INTEGER NOT NULL,
+        session_id TEXT    NOT NULL,
+        events     BLOB    NOT NULL,
+        PRIMARY KEY (sdk_app_id, session_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes and understands.
@@ -116,7 +168,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 6);
+        assert_eq!(tables, 10);
     }
 
     #[test]

@@ -41,6 +41,8 @@ fn rec(app: i64, session_id: &str, time: i64) -> NewRecord {
         seat_mail: String::new(),
         skill_group_id: 0,
         body: format!(r#"{{"SessionId":"{session_id}","Time":{time}}}"#).into_bytes(),
+        events: None,
+        media_refs: Vec::new(),
     }
 }
 
