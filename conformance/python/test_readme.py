@@ -3,7 +3,7 @@
 Starts `telcdr serve --demo` on a fresh data dir at 127.0.0.1:8900 (the
 address the snippets hard-code; if that port is busy, another free port is
 used and substituted into the snippet text), takes the two `export` lines it
-prints, and runs the Python and tccli snippets with them.
+prints, and runs the Python, tccli and recording-playing snippets with them.
 """
 
 from __future__ import annotations
@@ -113,3 +113,31 @@ def test_tccli_snippet(demo, venv_bin):
     assert out["TotalCount"] > 0
     assert 1 <= len(out["TelCdrList"]) <= 5
     assert out["RequestId"]
+
+
+def test_play_snippet_saves_a_demo_recording_and_prints_its_transcript(demo, venv_bin):
+    import wave
+    code = _localise(snippet("play"), demo["port"])
+    path = demo["root"] / "play.py"
+    path.write_text(code)
+    saved = demo["root"] / "call.wav"
+    saved.unlink(missing_ok=True)
+    proc = subprocess.run([str(venv_bin / "python"), str(path)], capture_output=True, text=True,
+                          env=_env(demo, venv_bin), cwd=demo["root"], timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    # The file is real audio of the length its header says.
+    with wave.open(str(saved)) as w:
+        assert w.getnchannels() == 1 and w.getframerate() > 0
+        frames, rate = w.getnframes(), w.getframerate()
+        assert frames > 0
+        assert saved.stat().st_size >= frames * w.getsampwidth()
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("saved call.wav"), proc.stdout
+    transcript = lines[1:]
+    assert transcript, "no transcript lines"
+    seconds = frames / rate
+    for line in transcript:
+        m = re.match(r"\s*(-?\d+\.\d)s (\S+): (.+)", line)
+        assert m, line
+        # Each sentence lies within the recording.
+        assert 0.0 <= float(m.group(1)) <= seconds, line

@@ -20,3 +20,6 @@ pub const INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST: &str =
 pub const INVALID_REQUEST: &str = "InvalidRequest";
 pub const INTERNAL_ERROR: &str = "InternalError";
 pub const INTERNAL_ERROR_DB_ERROR: &str = "InternalError.DBError";
+pub const UNSUPPORTED_OPERATION: &str = "UnsupportedOperation";
+pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFound";
+pub const FAILED_OPERATION_SESSION_NOT_EXISTS: &str = "FailedOperation.SessionNotExists";

@@ -66,6 +66,7 @@ pub(crate) async fn handle(
                 let body = collected.to_bytes();
                 let worker = app.clone();
                 let headers = headers.clone();
+                let base_url = base_url(config, &headers);
                 tokio::task::spawn_blocking(move || {
                     let raw = RawRequest {
                         method: &method,
@@ -73,7 +74,7 @@ pub(crate) async fn handle(
                         headers: &headers,
                         body: &body,
                     };
-                    worker.process(&raw)
+                    worker.process(&raw, &base_url)
                 })
                 .await
                 .unwrap_or_else(|join_error| {
@@ -119,7 +120,7 @@ pub(crate) async fn handle(
 
 impl App {
     /// The blocking part of the check order, from decoding to the action.
-    fn process(&self, raw: &RawRequest) -> Outcome {
+    fn process(&self, raw: &RawRequest, base_url: &str) -> Outcome {
         let config = &self.inner.config;
         let mut outcome = Outcome {
             language: config.default_language,
@@ -127,11 +128,16 @@ impl App {
             sdk_app_id: None,
             result: Ok(Vec::new()),
         };
-        outcome.result = self.process_inner(raw, &mut outcome);
+        outcome.result = self.process_inner(raw, base_url, &mut outcome);
         outcome
     }
 
-    fn process_inner(&self, raw: &RawRequest, outcome: &mut Outcome) -> Result<Vec<u8>, ApiError> {
+    fn process_inner(
+        &self,
+        raw: &RawRequest,
+        base_url: &str,
+        outcome: &mut Outcome,
+    ) -> Result<Vec<u8>, ApiError> {
         let inner = &self.inner;
         let config = &inner.config;
         let decoded = tcapi::decode(raw);
@@ -176,10 +182,33 @@ impl App {
         outcome.sdk_app_id = bound.get("SdkAppId").and_then(|v| v.as_i64());
         let ctx = ActionContext {
             store: inner.store.as_ref(),
+            media: &inner.media,
             account_id: key.account_id,
             now,
             query_limits: &config.query,
+            signer: &inner.signer,
+            link_ttl_seconds: config.media_link_ttl_seconds,
+            base_url,
+            protector: &inner.protector,
         };
         (action.run)(&ctx, bound).map_err(ApiError::from)
     }
+}
+
+/// Where minted links point: the configured public URL, else the host the
+/// client reached (tccli's `Host: http://...` quirk included), over http.
+fn base_url(config: &crate::ServerConfig, headers: &HeaderMap) -> String {
+    if let Some(url) = &config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let host = host
+        .strip_prefix("http://")
+        .or_else(|| host.strip_prefix("https://"))
+        .unwrap_or(host)
+        .trim_end_matches('/');
+    format!("http://{host}")
 }

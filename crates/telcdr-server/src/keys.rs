@@ -19,7 +19,7 @@ pub fn generate_key_pair() -> KeyPair {
     }
 }
 
-fn random_string(len: usize) -> String {
+pub(crate) fn random_string(len: usize) -> String {
     let mut out = String::with_capacity(len);
     while out.len() < len {
         // uuid v4 draws its bytes from the OS random source.

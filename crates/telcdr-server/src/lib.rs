@@ -1,5 +1,6 @@
 //! The telcdr HTTP server: Tencent Cloud API 3.0 at `/`, one module per
-//! action, keys, tenancy and rate limits, plus `/healthz`.
+//! action, keys, tenancy and rate limits; signed media links at `/media/`;
+//! `/healthz`.
 //!
 //! The entry point [`serve`] takes a bound listener and a shutdown future, so
 //! tests run the real server on `127.0.0.1:0` in-process and the binary runs
@@ -14,9 +15,14 @@ pub mod actions;
 mod api;
 mod clock;
 pub mod keys;
+mod media_route;
+mod present;
+pub mod protect;
 mod rate_limit;
+mod secrets;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use secrets::ServerSecrets;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,8 +30,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{any, get};
 use tcapi::Language;
+use telcdr_media::{LinkSigner, MediaStore};
 use telcdr_store::Store;
 
+use crate::protect::NumberProtector;
 use crate::rate_limit::RateLimiter;
 
 /// Limits on DescribeTelCdr-style windows; Tencent's values by default.
@@ -57,6 +65,11 @@ pub struct ServerConfig {
     pub rate_limit_per_second: u32,
     pub query: QueryLimits,
     pub limits: tcapi::Limits,
+    /// How long a `/media` link the API mints stays valid, seconds.
+    pub media_link_ttl_seconds: i64,
+    /// Scheme and authority of links (`https://cdr.example.com`), for a
+    /// server behind a proxy; None: the Host the request came to, over http.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +80,8 @@ impl Default for ServerConfig {
             rate_limit_per_second: 20,
             query: QueryLimits::default(),
             limits: tcapi::Limits::default(),
+            media_link_ttl_seconds: 86_400,
+            public_url: None,
         }
     }
 }
@@ -79,34 +94,54 @@ pub struct App {
 
 struct AppInner {
     store: Arc<dyn Store>,
+    media: Arc<MediaStore>,
     config: ServerConfig,
     clock: Arc<dyn Clock>,
     limiter: RateLimiter,
+    signer: LinkSigner,
+    protector: NumberProtector,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> App {
-        App::with_clock(store, config, Arc::new(SystemClock))
+    pub fn new(
+        store: Arc<dyn Store>,
+        media: Arc<MediaStore>,
+        secrets: &ServerSecrets,
+        config: ServerConfig,
+    ) -> App {
+        App::with_clock(store, media, secrets, config, Arc::new(SystemClock))
     }
 
-    /// Like [`App::new`] with an injected clock (signature skew, look-back).
-    pub fn with_clock(store: Arc<dyn Store>, config: ServerConfig, clock: Arc<dyn Clock>) -> App {
+    /// Like [`App::new`] with an injected clock (signature skew, look-back,
+    /// link expiry).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        media: Arc<MediaStore>,
+        secrets: &ServerSecrets,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> App {
         let limiter = RateLimiter::new(config.rate_limit_per_second);
         App {
             inner: Arc::new(AppInner {
                 store,
+                media,
                 config,
                 clock,
                 limiter,
+                signer: LinkSigner::new(&secrets.media_links),
+                protector: NumberProtector::new(&secrets.number_protection),
             }),
         }
     }
 }
 
-/// The router: the API at `/`, health at `/healthz`.
+/// The router: the API at `/`, media links at `/media/`, health at
+/// `/healthz`.
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/", any(api::handle))
+        .route("/media/{*key}", get(media_route::handle))
         .route("/healthz", get(|| async { "ok\n" }))
         .with_state(app)
 }

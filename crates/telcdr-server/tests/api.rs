@@ -6,20 +6,13 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use telcdr_model::{GenerateOptions, ImportedRecord, generate, normalize_phone};
+use telcdr_model::{ImportedRecord, normalize_phone};
 use telcdr_server::ServerConfig;
 
 const RECORDS: u64 = 1500;
 
 fn records() -> Vec<ImportedRecord> {
-    generate(&GenerateOptions {
-        count: RECORDS,
-        sdk_app_id: APP,
-        days: 20,
-        seed: 7,
-        until: NOW,
-    })
-    .collect()
+    generated(RECORDS)
 }
 
 /// What the answer must be: filter, then newest first, ties by SessionId.

@@ -33,6 +33,8 @@ fn record(i: u64) -> NewRecord {
     NewRecord {
         sdk_app_id: APP,
         body: format!(r#"{{"SessionId":"{session_id}","Time":{time}}}"#).into_bytes(),
+        events: None,
+        media_refs: Vec::new(),
         session_id,
         time,
         caller: "8613800000001".into(),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use telcdr_media::{MediaUrl, S3Options};
 use telcdr_store::postgres::PgOptions;
 use telcdr_store::sqlite::SqliteOptions;
 use telcdr_store::{StoreOptions, StoreUrl};
@@ -26,6 +27,9 @@ pub struct Config {
     /// The store: empty for `<data_dir>/telcdr.db`, a SQLite file path, or a
     /// PostgreSQL URL (`postgres://user:password@host:port/database`).
     pub store: String,
+    /// Where recordings, voicemails and transcripts live: empty for
+    /// `<data_dir>/media`, a directory, or `s3://bucket/prefix` (see `[s3]`).
+    pub media: String,
     /// Language of error messages when a request names none: en-US or zh-CN.
     pub language: String,
     pub auth: AuthConfig,
@@ -33,6 +37,69 @@ pub struct Config {
     pub query: QueryConfig,
     pub sqlite: SqliteConfig,
     pub postgres: PostgresConfig,
+    pub media_links: MediaLinksConfig,
+    pub s3: S3Config,
+    pub retention: RetentionConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaLinksConfig {
+    /// How long a recording or transcript link the API returns stays valid.
+    pub ttl_seconds: i64,
+    /// Scheme and host links point at (e.g. https://cdr.example.com behind a
+    /// proxy); empty: the host the API request came to, over http.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// S3-compatible endpoint (http://127.0.0.1:9000); empty: AWS itself.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Path-style requests (endpoint/bucket/key), as most self-hosted S3
+    /// servers want.
+    pub path_style: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// How often `serve` applies the apps' retention settings, seconds; 0
+    /// turns the job off.
+    pub interval_seconds: u64,
+}
+
+impl Default for MediaLinksConfig {
+    fn default() -> Self {
+        MediaLinksConfig {
+            ttl_seconds: 86_400,
+            public_url: String::new(),
+        }
+    }
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: String::new(),
+            region: "us-east-1".to_owned(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            path_style: true,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            interval_seconds: 3_600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,12 +153,16 @@ impl Default for Config {
             listen: DEFAULT_LISTEN.to_owned(),
             data_dir: PathBuf::from("telcdr-data"),
             store: String::new(),
+            media: String::new(),
             language: "en-US".to_owned(),
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             query: QueryConfig::default(),
             sqlite: SqliteConfig::default(),
             postgres: PostgresConfig::default(),
+            media_links: MediaLinksConfig::default(),
+            s3: S3Config::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -142,6 +213,7 @@ impl Default for PostgresConfig {
 pub struct FlagOverrides {
     pub data_dir: Option<PathBuf>,
     pub store: Option<String>,
+    pub media: Option<String>,
     pub listen: Option<String>,
 }
 
@@ -183,6 +255,9 @@ impl Config {
         if let Some(store) = &flags.store {
             config.store = store.clone();
         }
+        if let Some(media) = &flags.media {
+            config.media = media.clone();
+        }
         if let Some(listen) = &flags.listen {
             config.listen = listen.clone();
         }
@@ -209,16 +284,25 @@ impl Config {
         if self.postgres.readers == 0 {
             bail!("postgres.readers must be at least 1");
         }
+        if self.media_links.ttl_seconds < 1 {
+            bail!("media_links.ttl_seconds must be at least 1");
+        }
+        if !self.media.is_empty() {
+            MediaUrl::parse(&self.media).map_err(|e| anyhow::anyhow!("media: {e}"))?;
+        }
         Ok(())
     }
 
     /// The configuration as TOML, as `telcdr config` prints it.
     /// A PostgreSQL password in `store` is masked: secrets are never printed.
     pub fn to_toml(&self) -> Result<String> {
-        let shown = Config {
+        let mut shown = Config {
             store: self.store_url_for_display(),
             ..self.clone()
         };
+        if !shown.s3.secret_access_key.is_empty() {
+            shown.s3.secret_access_key = "***".to_owned();
+        }
         toml::to_string(&shown).context("serialising the configuration")
     }
 
@@ -256,6 +340,26 @@ impl Config {
         }
     }
 
+    /// Where media live: `media` when set, else `media/` in the data dir.
+    pub fn media_url(&self) -> Result<MediaUrl> {
+        if self.media.is_empty() {
+            Ok(MediaUrl::Local(self.data_dir.join("media")))
+        } else {
+            MediaUrl::parse(&self.media).map_err(|e| anyhow::anyhow!("media: {e}"))
+        }
+    }
+
+    /// S3 connection settings, for an `s3://` media URL.
+    pub fn s3_options(&self) -> S3Options {
+        S3Options {
+            endpoint: (!self.s3.endpoint.is_empty()).then(|| self.s3.endpoint.clone()),
+            region: self.s3.region.clone(),
+            access_key_id: self.s3.access_key_id.clone(),
+            secret_access_key: self.s3.secret_access_key.clone(),
+            path_style: self.s3.path_style,
+        }
+    }
+
     pub fn server_config(&self) -> telcdr_server::ServerConfig {
         telcdr_server::ServerConfig {
             default_language: tcapi::Language::parse(&self.language)
@@ -267,6 +371,9 @@ impl Config {
                 max_span_days: self.query.max_span_days,
             },
             limits: tcapi::Limits::default(),
+            media_link_ttl_seconds: self.media_links.ttl_seconds,
+            public_url: (!self.media_links.public_url.is_empty())
+                .then(|| self.media_links.public_url.clone()),
         }
     }
 }
@@ -357,6 +464,7 @@ mod tests {
                 listen: Some("127.0.0.1:3".into()),
                 data_dir: None,
                 store: None,
+                media: None,
             },
         )
         .unwrap();

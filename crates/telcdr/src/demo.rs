@@ -1,14 +1,22 @@
 //! The demo: seeds a fresh data dir with a few weeks of realistic calls for
 //! SdkAppId 1400000000 and a key for it, and prints how to query them with
-//! the Python SDK and tccli. Running `serve --demo` again on the same data
-//! dir reuses the data and prints the same key.
+//! the Python SDK and tccli. The most recent answered calls come with a
+//! recording (a WAV in which each sentence is a tone burst, agent and
+//! customer at different pitches) and a transcript timed to it. Running
+//! `serve --demo` again on the same data dir reuses the data and prints the
+//! same key.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use anyhow::{Result, bail};
-use telcdr_model::{GenerateOptions, generate};
+use std::collections::VecDeque;
+
+use anyhow::{Result, anyhow, bail};
+use telcdr_media::MediaStore;
+use telcdr_model::{GenerateOptions, TelCdrInfo, demo_recording_wav, demo_transcript, generate};
 use telcdr_store::{NewRecord, Store};
+
+use crate::commands::media::{Owner, check, store_for_record};
 
 /// The demo's SdkAppId (Tencent's own examples use 1400000000).
 pub const DEMO_SDK_APP_ID: i64 = 1_400_000_000;
@@ -17,6 +25,9 @@ const DEMO_DAYS: u32 = 21;
 // The API version as a number: 2020-02-10.
 const DEMO_SEED: u64 = 20_200_210;
 const SETTING: &str = "demo.secret_id";
+/// The most recent answered calls that get a recording and a transcript
+/// (each recording is at most 45 s of 8 kHz audio, ~0.7 MB).
+const DEMO_RECORDINGS: usize = 60;
 
 /// The demo's key and data.
 pub struct DemoKey {
@@ -28,7 +39,7 @@ pub struct DemoKey {
 }
 
 /// Seeds the store (only when it is fresh) and returns the demo key.
-pub fn seed(store: &dyn Store, data_dir: &Path, now: i64) -> Result<DemoKey> {
+pub fn seed(store: &dyn Store, media: &MediaStore, data_dir: &Path, now: i64) -> Result<DemoKey> {
     if let Some(secret_id) = store.setting(SETTING)? {
         if let Some(key) = store.find_key(&secret_id)?.filter(|k| k.enabled) {
             return Ok(DemoKey {
@@ -59,14 +70,27 @@ pub fn seed(store: &dyn Store, data_dir: &Path, now: i64) -> Result<DemoKey> {
         until: now,
     };
     let mut batch = Vec::with_capacity(1000);
+    let mut recorded: VecDeque<TelCdrInfo> = VecDeque::with_capacity(DEMO_RECORDINGS);
     for record in generate(&options) {
-        batch.push(NewRecord::from_cdr(record.sdk_app_id, &record.cdr));
+        batch.push(NewRecord::from_imported(&record));
+        if record.cdr.accept_timestamp > 0
+            && record.cdr.duration > 0
+            && !record.cdr.record_id.is_empty()
+        {
+            if recorded.len() == DEMO_RECORDINGS {
+                recorded.pop_front();
+            }
+            recorded.push_back(record.cdr);
+        }
         if batch.len() == 1000 {
             store.put_records(std::mem::take(&mut batch))?;
         }
     }
     if !batch.is_empty() {
         store.put_records(batch)?;
+    }
+    for cdr in &recorded {
+        seed_media(store, media, cdr)?;
     }
     let pair = telcdr_server::keys::generate_key_pair();
     store.create_key(&[DEMO_SDK_APP_ID], &pair.secret_id, &pair.secret_key, now)?;
@@ -78,6 +102,25 @@ pub fn seed(store: &dyn Store, data_dir: &Path, now: i64) -> Result<DemoKey> {
         calls: DEMO_CALLS,
         fresh: true,
     })
+}
+
+/// Stores a call's demo recording and transcript, checked like imported
+/// files.
+fn seed_media(store: &dyn Store, media: &MediaStore, cdr: &TelCdrInfo) -> Result<()> {
+    let owner = Owner {
+        sdk_app_id: DEMO_SDK_APP_ID,
+        session_id: cdr.session_id.clone(),
+        time: cdr.time,
+    };
+    let transcript = serde_json::to_vec(&demo_transcript(cdr))?;
+    for (name, bytes) in [
+        (format!("{}.wav", cdr.record_id), demo_recording_wav(cdr)),
+        (format!("{}.asr.json", cdr.session_id), transcript),
+    ] {
+        let file = check(&name, bytes).map_err(|why| anyhow!("demo media {name}: {why}"))?;
+        store_for_record(store, media, file, &owner)?;
+    }
+    Ok(())
 }
 
 /// Prints the key and ready-to-paste client snippets for `addr`.

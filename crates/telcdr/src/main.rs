@@ -48,6 +48,16 @@ enum Command {
     },
     /// Copy every account, key, setting and record from one store to another
     Migrate(commands::migrate::MigrateArgs),
+    /// Show and change per-SdkAppId settings (number protection, retention)
+    Apps {
+        #[command(subcommand)]
+        command: commands::apps::AppsCommand,
+    },
+    /// Remove every record and media object involving a phone number
+    Erase(commands::erase::EraseArgs),
+    /// Apply the apps' retention settings now and print what was removed
+    /// (`serve` does this in the background every retention.interval_seconds)
+    Retention(commands::retention::RetentionArgs),
     /// Print the merged configuration (defaults, file, environment, flags)
     Config,
 }
@@ -69,9 +79,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => args.listen.clone(),
         _ => None,
     };
+    // `import --media DIR` names files to read; the media store of the
+    // other commands is `--media URL`.
+    let media = match &cli.command {
+        Command::Serve(args) => args.media.clone(),
+        Command::Erase(args) => args.media.clone(),
+        Command::Retention(args) => args.media.clone(),
+        _ => None,
+    };
     let flags = FlagOverrides {
         data_dir: cli.data_dir.clone(),
         store: cli.store.clone(),
+        media,
         listen,
     };
     let config = Config::load(cli.config.as_deref(), std::env::vars(), &flags)?;
@@ -81,6 +100,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => commands::generate::run(&args),
         Command::Keys { command } => commands::keys::run(&config, &command),
         Command::Migrate(args) => commands::migrate::run(&config, &args),
+        Command::Apps { command } => commands::apps::run(&config, &command),
+        Command::Erase(args) => commands::erase::run(&config, &args),
+        Command::Retention(_) => commands::retention::run(&config),
         Command::Config => {
             print!("{}", config.to_toml()?);
             Ok(ExitCode::SUCCESS)
@@ -94,7 +116,8 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("TELCDR_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_owned());
+        // object_store logs each retry of an S3 request at info.
+        .unwrap_or_else(|_| "info,object_store=warn".to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -5,19 +5,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_telcdr");
-const UNTIL: &str = "1795000000";
+mod common;
 
-fn telcdr(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("TELCDR_CONFIG")
-        .env("TELCDR_LOG", "warn")
-        .output()
-        .expect("run telcdr")
-}
+use common::{BIN, telcdr, text};
+const UNTIL: &str = "1795000000";
 
 fn telcdr_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(BIN)
@@ -32,10 +23,6 @@ fn telcdr_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn generate(dir: &Path, count: &str, seed: &str) -> Vec<u8> {

@@ -4,6 +4,8 @@
 //! starts a throwaway cluster); without it the tests say so and pass, unless
 //! `TEST_TELCDR_REQUIRE_POSTGRES=1`.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -132,6 +134,25 @@ fn migrate_sqlite_to_postgres_and_back_survives_kill_9() {
         d,
         &["keys", "create", "--sdk-app-id", "1400000077"],
     ));
+    // An app setting and a recording, which must travel too.
+    ok(&telcdr(
+        d,
+        &["apps", "set", "1400000077", "--number-protection", "on"],
+    ));
+    let first = std::fs::read_to_string(d.join("1400000000.jsonl")).unwrap();
+    let recorded = first
+        .lines()
+        .map(|l| telcdr_model::parse_record_line(l.as_bytes()).unwrap())
+        .find(|r| !r.cdr.record_id.is_empty())
+        .unwrap();
+    let media = d.join("media-in");
+    std::fs::create_dir(&media).unwrap();
+    std::fs::write(
+        media.join(format!("{}.wav", recorded.cdr.record_id)),
+        common::wav(10, 1),
+    )
+    .unwrap();
+    ok(&telcdr(d, &["import", "--media", media.to_str().unwrap()]));
     let source = d.join("telcdr.db");
     let pg =
         telcdr_store::postgres::create_database(&admin, &format!("migrate_{}", std::process::id()))
@@ -178,6 +199,16 @@ fn migrate_sqlite_to_postgres_and_back_survives_kill_9() {
     ));
     assert!(out.contains("counts per SdkAppId match"), "{out}");
     assert_eq!(target.record_count().unwrap(), 12_800);
+    assert!(
+        target
+            .app_settings(1_400_000_077)
+            .unwrap()
+            .number_protection
+    );
+    let held = target
+        .media_for_sessions(1_400_000_000, &[&recorded.cdr.session_id])
+        .unwrap();
+    assert_eq!(held.len(), 1, "the recording's row came along");
     let apps = [1_400_000_000, 1_400_000_077];
     assert_same_answers(
         &StoreUrl::Sqlite(source.clone()),

@@ -8,6 +8,7 @@ use tcapi::{Field, Ty};
 use telcdr_model::normalize_phone;
 use telcdr_store::CdrQuery;
 
+use super::records::present_bodies;
 use super::window::{TIME_STAMP, check_page, check_window};
 use super::{ActionContext, ActionDef, ActionError, typed};
 
@@ -37,7 +38,7 @@ pub(crate) const ACTION: ActionDef = ActionDef {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Request {
+pub(crate) struct Request {
     start_time_stamp: i64,
     end_time_stamp: i64,
     sdk_app_id: i64,
@@ -50,7 +51,16 @@ struct Request {
 }
 
 fn run(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, ActionError> {
-    let req: Request = typed(params)?;
+    answer(ctx, typed(params)?, false)
+}
+
+/// A page of records with its total; numbers masked when the app asks for
+/// it or `always_protect` (DescribeProtectedTelCdr) says so.
+pub(crate) fn answer(
+    ctx: &ActionContext,
+    req: Request,
+    always_protect: bool,
+) -> Result<Vec<u8>, ActionError> {
     let (offset, limit) = check_page(req.page_size, req.page_number)?;
     check_window(
         req.start_time_stamp,
@@ -61,7 +71,7 @@ fn run(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, Actio
     )?;
     let phones = normalized_phones(&req.phones)?;
     check_session_ids(&req.session_ids)?;
-    ctx.require_app(req.sdk_app_id)?;
+    let view = ctx.app(req.sdk_app_id)?;
 
     let page = ctx.store.query_cdrs(&CdrQuery {
         sdk_app_id: req.sdk_app_id,
@@ -72,7 +82,9 @@ fn run(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, Actio
         offset,
         limit,
     })?;
-    Ok(cdr_list_object(page.total, &page.records))
+    let protect = always_protect || view.settings.number_protection;
+    let records = present_bodies(ctx, req.sdk_app_id, &view, protect, page.records)?;
+    Ok(cdr_list_object(page.total, &records))
 }
 
 /// `{"TotalCount":N,"TelCdrList":[...]}` spliced from stored bodies, which

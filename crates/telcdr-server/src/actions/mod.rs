@@ -6,34 +6,65 @@
 //! it knows nothing of HTTP, signatures or SQL. Its errors are
 //! [`ActionError`], converted into Tencent error codes at this boundary.
 
+mod describe_call_info;
+mod describe_protected_tel_cdr;
+mod describe_session_detail;
 mod describe_tel_cdr;
+mod describe_tel_record_asr;
+mod describe_tel_session;
+mod live_calls;
+mod records;
 mod window;
 
 use serde_json::{Map, Value};
 use tcapi::{ApiError, Field};
-use telcdr_store::{Store, StoreError};
+use telcdr_media::{LinkSigner, MediaError, MediaStore};
+use telcdr_store::{AppView, Store, StoreError};
 use tracing::error;
 
 use crate::QueryLimits;
+use crate::present::{LinkMinter, Presenter};
+use crate::protect::NumberProtector;
 
 /// What an action sees of the request and the server.
 pub struct ActionContext<'a> {
     pub store: &'a dyn Store,
+    /// Recordings, voicemails and transcripts.
+    pub media: &'a MediaStore,
     /// The verified caller's account.
     pub account_id: i64,
     /// Unix seconds, from the server's clock.
     pub now: i64,
     pub query_limits: &'a QueryLimits,
+    pub signer: &'a LinkSigner,
+    /// How long a minted `/media` link stays valid, seconds.
+    pub link_ttl_seconds: i64,
+    /// Scheme and authority links point at (`http://host:port`).
+    pub base_url: &'a str,
+    pub protector: &'a NumberProtector,
 }
 
 impl ActionContext<'_> {
     /// Tenancy: the caller's account must own `sdk_app_id`. An SdkAppId that
     /// does not exist gets the same answer, so existence does not leak.
-    pub fn require_app(&self, sdk_app_id: i64) -> Result<(), ActionError> {
-        if self.store.account_owns(self.account_id, sdk_app_id)? {
-            Ok(())
-        } else {
-            Err(ActionError::InstanceNotExist { sdk_app_id })
+    /// Returns the app's settings.
+    pub fn app(&self, sdk_app_id: i64) -> Result<AppView, ActionError> {
+        self.store
+            .app_view(self.account_id, sdk_app_id)?
+            .ok_or(ActionError::InstanceNotExist { sdk_app_id })
+    }
+
+    /// How records of `sdk_app_id` are shown to this request; `protect`
+    /// masks numbers.
+    pub fn presenter(&self, sdk_app_id: i64, protect: bool) -> Presenter<'_> {
+        Presenter {
+            links: LinkMinter {
+                signer: self.signer,
+                base: self.base_url,
+                expires: self.now.saturating_add(self.link_ttl_seconds),
+            },
+            protector: protect.then_some(self.protector),
+            sdk_app_id,
         }
     }
 }
@@ -51,7 +82,16 @@ pub struct ActionDef {
 }
 
 /// Every action this server answers.
-pub static ACTIONS: &[ActionDef] = &[describe_tel_cdr::ACTION];
+pub static ACTIONS: &[ActionDef] = &[
+    describe_tel_cdr::ACTION,
+    describe_protected_tel_cdr::ACTION,
+    describe_tel_session::ACTION,
+    describe_session_detail::ACTION,
+    describe_tel_record_asr::ACTION,
+    describe_call_info::ACTION,
+    live_calls::CALL_IN_METRICS,
+    live_calls::ACTIVE_SESSIONS,
+];
 
 /// Looks an action up by its exact name.
 pub fn find(name: &str) -> Option<&'static ActionDef> {
@@ -67,8 +107,19 @@ pub enum ActionError {
     /// The SdkAppId is unknown or not the caller's.
     #[error("SdkAppId {sdk_app_id} does not exist or is not accessible with this key")]
     InstanceNotExist { sdk_app_id: i64 },
+    /// The session has no record in the window asked about.
+    #[error("session {session_id} does not exist")]
+    SessionNotExists { session_id: String },
+    /// A thing asked for is not there (`ResourceNotFound`).
+    #[error("{en}")]
+    NotFound { en: String, zh: String },
+    /// An action telcdr cannot answer by its nature (`UnsupportedOperation`).
+    #[error("{en}")]
+    Unsupported { en: String, zh: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
     /// A bug: parameters that passed `bind` did not fit the action's struct.
     #[error("internal error: {0}")]
     Internal(String),
@@ -92,6 +143,21 @@ impl From<ActionError> for ApiError {
                 format!("SdkAppId {sdk_app_id} does not exist or is not accessible with this key."),
                 format!("SdkAppId {sdk_app_id} 不存在或当前密钥无权访问。"),
             ),
+            ActionError::SessionNotExists { session_id } => ApiError::new(
+                tcapi::codes::FAILED_OPERATION_SESSION_NOT_EXISTS,
+                format!("Session {session_id} does not exist in this SdkAppId and time range."),
+                format!("会话 {session_id} 在该 SdkAppId 和时间范围内不存在。"),
+            ),
+            ActionError::NotFound { en, zh } => {
+                ApiError::new(tcapi::codes::RESOURCE_NOT_FOUND, en, zh)
+            }
+            ActionError::Unsupported { en, zh } => {
+                ApiError::new(tcapi::codes::UNSUPPORTED_OPERATION, en, zh)
+            }
+            ActionError::Media(e) => {
+                error!(error = %e, "media store failure");
+                ApiError::internal(tcapi::codes::INTERNAL_ERROR)
+            }
             ActionError::Store(e) => {
                 error!(error = %e, "store failure");
                 ApiError::internal(tcapi::codes::INTERNAL_ERROR_DB_ERROR)

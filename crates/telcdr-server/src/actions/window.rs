@@ -1,5 +1,7 @@
 //! The rules shared by actions that take a time window and a page:
-//! DescribeTelCdr now, DescribeProtectedTelCdr and DescribeTelCallInfo later.
+//! DescribeTelCdr, DescribeProtectedTelCdr, DescribeSessionDetail (windows and
+//! pages) and DescribeTelCallInfo (a span only: statistics may reach back as
+//! far as the records go).
 
 use super::ActionError;
 use crate::QueryLimits;
@@ -27,6 +29,32 @@ pub(crate) fn check_window(
     limits: &QueryLimits,
     names: &WindowNames,
 ) -> Result<(), ActionError> {
+    check_span(start, end, limits, names)?;
+    let s = names.start;
+    let lookback_days = i64::from(limits.max_lookback_days);
+    if lookback_days > 0 {
+        let earliest = now.saturating_sub(lookback_days * DAY);
+        if start < earliest {
+            return Err(ActionError::invalid(
+                format!(
+                    "{s} may reach back at most {lookback_days} days, to {earliest} or later, got {start}."
+                ),
+                format!(
+                    "{s} 最多只能查询 {lookback_days} 天内的数据（不早于 {earliest}），当前为 {start}。"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `start <= end` and `end - start < max_span_days`.
+pub(crate) fn check_span(
+    start: i64,
+    end: i64,
+    limits: &QueryLimits,
+    names: &WindowNames,
+) -> Result<(), ActionError> {
     let (s, e) = (names.start, names.end);
     if end < start {
         return Err(ActionError::invalid(
@@ -47,20 +75,6 @@ pub(crate) fn check_window(
                 span_days * DAY
             ),
         ));
-    }
-    let lookback_days = i64::from(limits.max_lookback_days);
-    if lookback_days > 0 {
-        let earliest = now.saturating_sub(lookback_days * DAY);
-        if start < earliest {
-            return Err(ActionError::invalid(
-                format!(
-                    "{s} may reach back at most {lookback_days} days, to {earliest} or later, got {start}."
-                ),
-                format!(
-                    "{s} 最多只能查询 {lookback_days} 天内的数据（不早于 {earliest}），当前为 {start}。"
-                ),
-            ));
-        }
     }
     Ok(())
 }

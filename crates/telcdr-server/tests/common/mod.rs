@@ -3,7 +3,10 @@
 //!
 //! The store is SQLite, or a fresh PostgreSQL database when
 //! `TEST_TELCDR_SERVER_BACKEND=postgres` (then `TEST_TELCDR_POSTGRES` names
-//! the server's admin URL); `scripts/test` runs this suite both ways.
+//! the server's admin URL); `scripts/test` runs this suite both ways. Media
+//! live in a local directory, or under a fresh prefix of an S3 bucket when
+//! `TEST_TELCDR_MEDIA_BACKEND=s3` (then `TEST_TELCDR_S3` names the
+//! endpoint, as `scripts/s3-server` prints it).
 
 #![allow(dead_code)]
 
@@ -18,8 +21,9 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tcapi::SignatureMethod;
 use tcapi::sign::{Tc3Request, tc3_authorization, v1_signature, v1_string_to_sign};
+use telcdr_media::{MediaStore, MediaUrl, S3Options};
 use telcdr_model::{GenerateOptions, generate};
-use telcdr_server::{App, FixedClock, ServerConfig};
+use telcdr_server::{App, FixedClock, ServerConfig, ServerSecrets};
 use telcdr_store::{NewRecord, Store, StoreOptions, StoreUrl};
 
 pub const APP: i64 = 1_400_000_000;
@@ -35,6 +39,7 @@ pub struct Key {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub store: Arc<dyn Store>,
+    pub media: Arc<MediaStore>,
     pub clock: Arc<FixedClock>,
     pub key: Key,
     pub other_key: Key,
@@ -92,8 +97,11 @@ pub async fn start_at(url: Option<StoreUrl>, records: u64, config: ServerConfig)
     let path = dir.path().join("telcdr.db");
     // Store calls block (PostgreSQL's client runs its own runtime): keep
     // them off the test's async thread.
-    let store = tokio::task::spawn_blocking(move || {
-        seed_store(&url.unwrap_or_else(|| store_url(path)), records)
+    let media_dir = dir.path().join("media");
+    let (store, media, secrets) = tokio::task::spawn_blocking(move || {
+        let store = seed_store(&url.unwrap_or_else(|| store_url(path)), records);
+        let secrets = ServerSecrets::load_or_create(store.as_ref()).unwrap();
+        (store, Arc::new(media_store(media_dir)), secrets)
     })
     .await
     .unwrap();
@@ -106,13 +114,20 @@ pub async fn start_at(url: Option<StoreUrl>, records: u64, config: ServerConfig)
         secret: OTHER_KEY_SECRET.into(),
     };
     let clock = Arc::new(FixedClock::new(NOW));
-    let app = App::with_clock(store.clone(), config, clock.clone());
+    let app = App::with_clock(
+        store.clone(),
+        media.clone(),
+        &secrets,
+        config,
+        clock.clone(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(telcdr_server::serve(listener, app, std::future::pending()));
     TestServer {
         addr,
         store,
+        media,
         clock,
         key,
         other_key,
@@ -145,6 +160,67 @@ fn store_url(path: std::path::PathBuf) -> StoreUrl {
     }
 }
 
+/// The media store under test: a directory, or a fresh prefix of this
+/// process's S3 bucket.
+fn media_store(dir: std::path::PathBuf) -> MediaStore {
+    match std::env::var("TEST_TELCDR_MEDIA_BACKEND").as_deref() {
+        Ok("s3") => {
+            let endpoint = std::env::var("TEST_TELCDR_S3")
+                .expect("TEST_TELCDR_MEDIA_BACKEND=s3 needs TEST_TELCDR_S3");
+            let bucket = s3_bucket(&endpoint);
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let prefix = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let url = MediaUrl::parse(&format!("s3://{bucket}/server-{prefix}")).unwrap();
+            let options = S3Options {
+                endpoint: Some(endpoint),
+                region: "us-east-1".into(),
+                access_key_id: "test".into(),
+                secret_access_key: "test".into(),
+                path_style: true,
+            };
+            MediaStore::open(&url, Some(&options)).unwrap()
+        }
+        Ok("local") | Err(_) => MediaStore::open(&MediaUrl::Local(dir), None).unwrap(),
+        Ok(other) => panic!("TEST_TELCDR_MEDIA_BACKEND must be local or s3, got {other}"),
+    }
+}
+
+/// This test process's bucket, created on first use with an unsigned
+/// `PUT /bucket` (the loopback S3 server accepts it).
+fn s3_bucket(endpoint: &str) -> &'static str {
+    use std::io::{Read, Write};
+    static BUCKET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUCKET.get_or_init(|| {
+        let bucket = format!("telcdr-server-{}", std::process::id());
+        let host = endpoint
+            .strip_prefix("http://")
+            .expect("TEST_TELCDR_S3 must be an http:// URL");
+        let mut conn = std::net::TcpStream::connect(host)
+            .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
+        write!(
+            conn,
+            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "creating {bucket}: {answer}");
+        bucket
+    })
+}
+
+/// The records `start(count, ..)` seeds for APP, in ascending time.
+pub fn generated(count: u64) -> Vec<telcdr_model::ImportedRecord> {
+    generate(&GenerateOptions {
+        count,
+        sdk_app_id: APP,
+        days: 20,
+        seed: 7,
+        until: NOW,
+    })
+    .collect()
+}
+
 /// Opens the store with the records and the two keys every test expects.
 fn seed_store(url: &StoreUrl, records: u64) -> Arc<dyn Store> {
     let store = telcdr_store::open(url, &StoreOptions::default()).unwrap();
@@ -156,7 +232,7 @@ fn seed_store(url: &StoreUrl, records: u64) -> Arc<dyn Store> {
             seed,
             until: NOW,
         })
-        .map(|r| NewRecord::from_cdr(r.sdk_app_id, &r.cdr))
+        .map(|r| NewRecord::from_imported(&r))
         .collect();
         if !batch.is_empty() {
             store.put_records(batch).unwrap();
@@ -238,6 +314,50 @@ impl TestServer {
             body,
         }
     }
+}
+
+/// A plain HTTP answer (the media route's): status, headers, bytes.
+pub struct RawReply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub bytes: Bytes,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
+
+impl TestServer {
+    /// GETs `url` (absolute), with a `Range` header when given.
+    pub async fn fetch(&self, url: &str, range: Option<&str>) -> RawReply {
+        let mut request = http::Request::get(url);
+        if let Some(range) = range {
+            request = request.header("Range", range);
+        }
+        let response = self
+            .client
+            .request(request.body(Full::new(Bytes::new())).unwrap())
+            .await
+            .expect("transport");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        RawReply {
+            status,
+            headers,
+            bytes,
+        }
+    }
+}
+
+/// Runs store or media calls (which block) off the test's async thread.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
 }
 
 /// Flattens JSON parameters the way the SDKs do (`Phones.0=...`).

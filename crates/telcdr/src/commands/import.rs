@@ -5,6 +5,11 @@
 //! with its file, line number and reason and nothing of it is written; the
 //! good lines around it are. A record counts as imported only once the batch
 //! holding it is durable.
+//!
+//! With `--media DIR`, the files of DIR are then stored as the records'
+//! recordings, transcripts and voicemails (layout in
+//! `telcdr_model::media_name`); a file whose record is not known yet is kept
+//! and linked when its record arrives.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -15,16 +20,24 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
+use telcdr_media::MediaStore;
+use telcdr_model::media_name::MediaName;
 use telcdr_model::parse_record_line;
 use telcdr_store::{NewRecord, Store, WriteOutcome};
 
+use super::media::{self as media_files, Owners};
 use crate::config::Config;
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
     /// JSON Lines files; "-" reads standard input
-    #[arg(required = true)]
+    #[arg(required_unless_present = "media")]
     files: Vec<PathBuf>,
+    /// A directory of recordings (<RecordId>.mp3|wav), transcripts
+    /// (<SessionId>.asr.json) and voicemails (<SessionId>.voicemail.<n>.mp3|wav)
+    /// to store with the records, in the media store TELCDR_MEDIA names
+    #[arg(long, value_name = "DIR")]
+    media: Option<PathBuf>,
     /// Records per write transaction; big batches amortise the index pages a
     /// commit rewrites (a smaller one uses less memory)
     #[arg(long, default_value_t = 50_000)]
@@ -47,24 +60,42 @@ enum Parsed {
 
 pub fn run(config: &Config, args: &ImportArgs) -> Result<ExitCode> {
     let store = super::open_store(config)?;
+    // Open the media store first: a bad media setting should stop the
+    // import before any record is written.
+    let media = match &args.media {
+        Some(_) => Some(super::open_media(config)?),
+        None => None,
+    };
+    let mut owners = args.media.as_ref().map(|_| Owners::default());
     let started = Instant::now();
     let mut total = Summary::default();
     for path in &args.files {
-        let summary = import_file(store.as_ref(), path, args.batch_size.max(1))?;
+        let summary = import_file(
+            store.as_ref(),
+            path,
+            args.batch_size.max(1),
+            owners.as_mut(),
+        )?;
         total.inserted += summary.inserted;
         total.replaced += summary.replaced;
         total.rejected += summary.rejected;
     }
     let written = total.inserted + total.replaced;
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    eprintln!(
-        "imported {written} records ({} new, {} replaced), rejected {} lines, in {:.1} s ({:.0} records/s)",
-        total.inserted,
-        total.replaced,
-        total.rejected,
-        secs,
-        written as f64 / secs
-    );
+    if !args.files.is_empty() {
+        eprintln!(
+            "imported {written} records ({} new, {} replaced), rejected {} lines, in {:.1} s ({:.0} records/s)",
+            total.inserted,
+            total.replaced,
+            total.rejected,
+            secs,
+            written as f64 / secs
+        );
+    }
+    if let (Some(dir), Some(media), Some(owners)) = (&args.media, &media, owners.as_mut()) {
+        let rejected = import_media(store.as_ref(), media, dir, owners)?;
+        total.rejected += rejected;
+    }
     Ok(if total.rejected > 0 {
         ExitCode::from(2)
     } else {
@@ -80,8 +111,14 @@ fn display_name(path: &Path) -> String {
     }
 }
 
-/// Imports one file (or stdin for "-").
-pub fn import_file(store: &dyn Store, path: &Path, batch_size: usize) -> Result<Summary> {
+/// Imports one file (or stdin for "-"). With `owners`, remembers the ids
+/// of the records written, for the media that follow.
+pub fn import_file(
+    store: &dyn Store,
+    path: &Path,
+    batch_size: usize,
+    mut owners: Option<&mut Owners>,
+) -> Result<Summary> {
     let name = display_name(path);
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
         (Box::new(io::stdin()), None)
@@ -108,7 +145,7 @@ pub fn import_file(store: &dyn Store, path: &Path, batch_size: usize) -> Result<
                     summary.rejected += 1;
                     progress.suspend(|| eprintln!("{name}:{line}: rejected: {reason}"));
                 }
-                Parsed::Batch(batch) => match store.put_records(batch) {
+                Parsed::Batch(batch) => match write_batch(store, batch, owners.as_deref_mut()) {
                     Ok(outcomes) => {
                         for outcome in outcomes {
                             match outcome {
@@ -150,6 +187,18 @@ pub fn import_file(store: &dyn Store, path: &Path, batch_size: usize) -> Result<
     Ok(summary)
 }
 
+/// Writes one batch, first noting its records' ids for the media import.
+fn write_batch(
+    store: &dyn Store,
+    batch: Vec<NewRecord>,
+    owners: Option<&mut Owners>,
+) -> Result<Vec<WriteOutcome>, telcdr_store::StoreError> {
+    if let Some(owners) = owners {
+        owners.learn(&batch);
+    }
+    store.put_records(batch)
+}
+
 fn read_lines(
     input: Box<dyn Read + Send>,
     batch_size: usize,
@@ -174,7 +223,7 @@ fn read_lines(
         }
         match parse_record_line(text) {
             Ok(record) => {
-                batch.push(NewRecord::from_cdr(record.sdk_app_id, &record.cdr));
+                batch.push(NewRecord::from_imported(&record));
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                     if tx.send(Parsed::Batch(full)).is_err() {
@@ -216,4 +265,93 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
     };
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// Stores the media files of `dir`; returns how many were rejected.
+fn import_media(
+    store: &dyn Store,
+    media: &MediaStore,
+    dir: &Path,
+    owners: &mut Owners,
+) -> Result<u64> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            names.push(entry.file_name());
+        }
+    }
+    names.sort();
+    let apps: Vec<i64> = store
+        .counts_by_app()?
+        .into_iter()
+        .map(|(app, _)| app)
+        .collect();
+    let now = super::unix_now();
+    let (mut linked, mut pending, mut rejected) = (0u64, 0u64, 0u64);
+    let mut reject = |name: &str, why: String| {
+        rejected += 1;
+        eprintln!("{}: rejected: {why}", dir.join(name).display());
+    };
+
+    // Check every file first and find its record; RecordIds this run did
+    // not write need one pass over the store, done once for all of them.
+    let mut checked = Vec::new();
+    let mut unknown_record_ids = Vec::new();
+    for name in &names {
+        let Some(name) = name.to_str() else {
+            reject(&name.to_string_lossy(), "the file name is not UTF-8".into());
+            continue;
+        };
+        let bytes = match std::fs::read(dir.join(name)) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                reject(name, format!("cannot read it: {e}"));
+                continue;
+            }
+        };
+        match media_files::check(name, bytes) {
+            Ok(file) => {
+                let parsed = MediaName::parse(name).map_err(|e| anyhow!(e))?;
+                if owners.find(store, &apps, &parsed)?.is_none()
+                    && matches!(parsed, MediaName::Recording { .. })
+                {
+                    unknown_record_ids.push(parsed.id().to_owned());
+                }
+                checked.push(file);
+            }
+            Err(why) => reject(name, why),
+        }
+    }
+    if !unknown_record_ids.is_empty() {
+        eprintln!(
+            "looking for {} RecordIds among the stored records...",
+            unknown_record_ids.len()
+        );
+        owners.scan_for_record_ids(store, &unknown_record_ids)?;
+    }
+    for file in checked {
+        let name = file.name.clone();
+        let parsed = MediaName::parse(&name).map_err(|e| anyhow!(e))?;
+        match owners.find(store, &apps, &parsed)? {
+            Some(owner) => {
+                media_files::store_for_record(store, media, file, &owner)?;
+                linked += 1;
+            }
+            None => {
+                media_files::store_pending(store, media, file, now)?;
+                pending += 1;
+                eprintln!(
+                    "{name}: no record with id {} yet: kept, and linked when it arrives",
+                    parsed.id()
+                );
+            }
+        }
+    }
+    eprintln!(
+        "media from {}: {} stored ({linked} with their records, {pending} waiting for their record), {rejected} rejected",
+        dir.display(),
+        linked + pending
+    );
+    Ok(rejected)
 }

@@ -61,6 +61,11 @@ pub fn run(config: &Config, args: &MigrateArgs) -> Result<ExitCode> {
         args.batch_size.max(1),
     )?;
     eprintln!("copied {copied} records");
+    let (apps, media, pending) = copy_media_rows(source.as_ref(), target.as_ref())?;
+    eprintln!(
+        "copied the settings of {apps} apps, {media} media rows and {pending} media waiting for their record \
+         (the media objects stay where the media store keeps them)"
+    );
 
     let (want, got) = (source.counts_by_app()?, target.counts_by_app()?);
     let mut same = true;
@@ -131,6 +136,30 @@ fn copy_records(
 }
 
 /// A bar over the source's records on a terminal; nothing otherwise.
+/// Copies app settings and the rows of media objects (the objects stay in
+/// the media store, which both stores share or the operator moves). Rows
+/// are upserts, so a second run after an interruption just copies again.
+fn copy_media_rows(source: &dyn Store, target: &dyn Store) -> Result<(u64, u64, u64)> {
+    let apps = source.list_app_settings()?;
+    for (app, settings) in &apps {
+        target.set_app_settings(*app, settings)?;
+    }
+    let mut media = 0u64;
+    let mut after = None;
+    loop {
+        let batch = source.scan_media(after.as_ref(), 5_000)?;
+        let Some(last) = batch.last() else { break };
+        after = Some((last.sdk_app_id, last.name.clone()));
+        media += batch.len() as u64;
+        target.put_media(batch)?;
+    }
+    let pending = source.list_pending_media()?;
+    for p in &pending {
+        target.put_pending_media(p.clone())?;
+    }
+    Ok((apps.len() as u64, media, pending.len() as u64))
+}
+
 fn progress_bar(total: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());

@@ -1,14 +1,19 @@
 //! One module per subcommand.
 
+pub mod apps;
+pub mod erase;
 pub mod generate;
 pub mod import;
 pub mod keys;
+pub mod media;
 pub mod migrate;
+pub mod retention;
 pub mod serve;
 
 use std::sync::Arc;
 
 use anyhow::Result;
+use telcdr_media::MediaStore;
 use telcdr_store::Store;
 
 use crate::config::Config;
@@ -27,4 +32,12 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
 pub fn unix_now() -> i64 {
     use telcdr_server::Clock;
     telcdr_server::SystemClock.now()
+}
+
+/// Opens the configured media store: `media/` in the data dir by default, or
+/// the directory or S3 bucket `media` names.
+pub fn open_media(config: &Config) -> Result<Arc<MediaStore>> {
+    let url = config.media_url()?;
+    let s3 = config.s3_options();
+    Ok(Arc::new(MediaStore::open(&url, Some(&s3))?))
 }

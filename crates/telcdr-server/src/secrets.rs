@@ -1,0 +1,41 @@
+//! The server's own secrets, kept in the store so every process sharing it
+//! signs and masks alike: the key that signs `/media` links and the key of
+//! the number-protection hash. Made once, on first start.
+
+use telcdr_store::{Store, StoreError};
+
+use crate::keys::random_string;
+
+const LINK_SETTING: &str = "secret.media_links";
+const PROTECTION_SETTING: &str = "secret.number_protection";
+
+/// Key material of one server.
+#[derive(Clone)]
+pub struct ServerSecrets {
+    /// HMAC key of `/media` links.
+    pub media_links: Vec<u8>,
+    /// HMAC key of ProtectedCaller / ProtectedCallee.
+    pub number_protection: Vec<u8>,
+}
+
+impl std::fmt::Debug for ServerSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecrets(<redacted>)")
+    }
+}
+
+impl ServerSecrets {
+    /// Reads the secrets from the store, making any that are missing. Blocks
+    /// (a store call): run it before the async runtime or on a blocking
+    /// thread.
+    pub fn load_or_create(store: &dyn Store) -> Result<ServerSecrets, StoreError> {
+        Ok(ServerSecrets {
+            media_links: store
+                .ensure_setting(LINK_SETTING, &random_string(43))?
+                .into_bytes(),
+            number_protection: store
+                .ensure_setting(PROTECTION_SETTING, &random_string(43))?
+                .into_bytes(),
+        })
+    }
+}
