@@ -216,6 +216,8 @@ pub struct WindowRecord {
     pub time: i64,
     pub session_id: String,
     pub body: Vec<u8>,
+    /// The record's `Events` (a JSON array), when it came with any.
+    pub events: Option<Vec<u8>>,
 }
 
 /// Errors of the storage layer. The server maps them to

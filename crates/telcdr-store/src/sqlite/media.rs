@@ -280,10 +280,11 @@ pub(crate) fn scan_window(
         None => (end, "", true),
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT time, session_id, body FROM cdr \
-         WHERE sdk_app_id = ?1 AND time >= ?2 AND time <= ?3 \
-         AND (time < ?4 OR (time = ?4 AND (session_id > ?5 OR (?6 AND session_id = ?5)))) \
-         ORDER BY time DESC, session_id LIMIT ?7",
+        "SELECT c.time, c.session_id, c.body, e.events FROM cdr c \
+         LEFT JOIN cdr_events e ON e.sdk_app_id = c.sdk_app_id AND e.session_id = c.session_id \
+         WHERE c.sdk_app_id = ?1 AND c.time >= ?2 AND c.time <= ?3 \
+         AND (c.time < ?4 OR (c.time = ?4 AND (c.session_id > ?5 OR (?6 AND c.session_id = ?5)))) \
+         ORDER BY c.time DESC, c.session_id LIMIT ?7",
     )?;
     let rows = stmt.query_map(
         params![
@@ -300,6 +301,7 @@ pub(crate) fn scan_window(
                 time: row.get(0)?,
                 session_id: row.get(1)?,
                 body: row.get(2)?,
+                events: row.get(3)?,
             })
         },
     )?;
