@@ -537,7 +537,10 @@ fn finish(
             let agent = &pools.agents[leg.agent];
             let group = &pools.groups[leg.group];
             let (record_id, record_url, custom) = if leg.accept > 0 {
-                let id = unique_uuid(ctx.key ^ LEG_SALT.wrapping_add(seq as u64), index);
+                // One id space per call, wide enough for any leg count:
+                // XOR-ing the leg number into the key would make leg 1 of
+                // call i collide with leg 0 of call i ^ 1.
+                let id = unique_uuid(ctx.key ^ LEG_SALT, index.wrapping_mul(1 << 16) + seq as u64);
                 let url = format!("https://recordings.example.com/{sdk}/{id}.mp3");
                 let custom = custom_url(&id);
                 (id, url, custom)

@@ -254,3 +254,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_record_id_is_unique_across_calls_and_legs() {
+    let records: Vec<_> = generate(&GenerateOptions {
+        count: 5_000,
+        sdk_app_id: 1_400_000_000,
+        days: 10,
+        seed: 3,
+        until: 1_795_000_000,
+    })
+    .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut transferred = 0;
+    for r in &records {
+        let ids = std::iter::once(&r.cdr.record_id)
+            .chain(r.cdr.serve_participants.iter().map(|p| &p.record_id));
+        for id in ids.filter(|id| !id.is_empty()) {
+            assert!(seen.insert(id.clone()), "RecordId {id} appears twice");
+        }
+        transferred += usize::from(r.cdr.serve_participants.len() > 1);
+    }
+    assert!(transferred > 50, "the sample has calls with several legs");
+}
