@@ -8,6 +8,8 @@
 //! * [`end_status`] — the EndStatus / EndStatusString table.
 //! * [`phone`] — phone number normalisation used for matching.
 //! * [`record`] — import lines: parsing and validation, and the line writer.
+//! * [`push`] — CCC data-push bodies of recordings and voicemails.
+//! * [`media_name`] — the names of media files and the URL field each answers.
 //! * [`generate`](mod@generate) — a deterministic generator of realistic records for demos,
 //!   tests and benchmarks, and the demo's recordings and transcripts
 //!   ([`demo_recording_wav`], [`demo_transcript`]).
@@ -36,6 +38,7 @@ pub mod end_status;
 pub mod generate;
 pub mod media_name;
 pub mod phone;
+pub mod push;
 pub mod record;
 mod rng;
 pub mod session_event;

@@ -1,6 +1,6 @@
 //! The telcdr HTTP server: Tencent Cloud API 3.0 at `/`, one module per
 //! action, keys, tenancy and rate limits; signed media links at `/media/`;
-//! `/healthz`.
+//! CCC's data push at `/push` (with its download worker); `/healthz`.
 //!
 //! The entry point [`serve`] takes a bound listener and a shutdown future, so
 //! tests run the real server on `127.0.0.1:0` in-process and the binary runs
@@ -14,11 +14,15 @@
 pub mod actions;
 mod api;
 mod clock;
+pub mod downloads;
 pub mod keys;
 mod media_route;
 mod present;
 pub mod protect;
+mod push;
+pub mod push_auth;
 mod rate_limit;
+pub mod relocate;
 mod secrets;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -28,12 +32,14 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use tcapi::Language;
 use telcdr_media::{LinkSigner, MediaStore};
 use telcdr_store::Store;
 
+use crate::downloads::DownloadWaker;
 use crate::protect::NumberProtector;
+use crate::push_auth::TokenSigner;
 use crate::rate_limit::RateLimiter;
 
 /// Limits on DescribeTelCdr-style windows; Tencent's values by default.
@@ -100,6 +106,8 @@ struct AppInner {
     limiter: RateLimiter,
     signer: LinkSigner,
     protector: NumberProtector,
+    tokens: TokenSigner,
+    downloads: DownloadWaker,
 }
 
 impl App {
@@ -131,8 +139,26 @@ impl App {
                 limiter,
                 signer: LinkSigner::new(&secrets.media_links),
                 protector: NumberProtector::new(&secrets.number_protection),
+                tokens: TokenSigner::new(&secrets.push_tokens),
+                downloads: DownloadWaker::default(),
             }),
         }
+    }
+
+    /// Starts the worker that downloads the media pushes announce; pushes
+    /// received by this app wake it.
+    pub fn spawn_download_worker(
+        &self,
+        config: downloads::DownloadConfig,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let inner = &self.inner;
+        downloads::spawn(
+            inner.store.clone(),
+            inner.media.clone(),
+            inner.clock.clone(),
+            inner.downloads.clone(),
+            config,
+        )
     }
 }
 
@@ -142,6 +168,8 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/", any(api::handle))
         .route("/media/{*key}", get(media_route::handle))
+        .route("/push", post(push::handle))
+        .route("/push/oauth2/token", post(push::token))
         .route("/healthz", get(|| async { "ok\n" }))
         .with_state(app)
 }

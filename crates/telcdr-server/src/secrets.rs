@@ -1,6 +1,6 @@
 //! The server's own secrets, kept in the store so every process sharing it
-//! signs and masks alike: the key that signs `/media` links and the key of
-//! the number-protection hash. Made once, on first start.
+//! signs and masks alike: the key that signs `/media` links, the key of
+//! the number-protection hash and the key of push bearer tokens. Made once, on first start.
 
 use telcdr_store::{Store, StoreError};
 
@@ -8,6 +8,7 @@ use crate::keys::random_string;
 
 const LINK_SETTING: &str = "secret.media_links";
 const PROTECTION_SETTING: &str = "secret.number_protection";
+const PUSH_TOKEN_SETTING: &str = "secret.push_tokens";
 
 /// Key material of one server.
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct ServerSecrets {
     pub media_links: Vec<u8>,
     /// HMAC key of ProtectedCaller / ProtectedCallee.
     pub number_protection: Vec<u8>,
+    /// HMAC key of the data push's OAuth 2.0 bearer tokens.
+    pub push_tokens: Vec<u8>,
 }
 
 impl std::fmt::Debug for ServerSecrets {
@@ -35,6 +38,9 @@ impl ServerSecrets {
                 .into_bytes(),
             number_protection: store
                 .ensure_setting(PROTECTION_SETTING, &random_string(43))?
+                .into_bytes(),
+            push_tokens: store
+                .ensure_setting(PUSH_TOKEN_SETTING, &random_string(43))?
                 .into_bytes(),
         })
     }

@@ -220,6 +220,93 @@ pub struct WindowRecord {
     pub events: Option<Vec<u8>>,
 }
 
+/// How an app's data pushes prove who sends them (spec 7.2). Secrets are
+/// kept as salted hashes.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PushAuth {
+    /// Pushes need no credentials: configured on purpose, never a default.
+    Open,
+    /// HTTP Basic: a user name and the hash of its password.
+    Basic { user: String, password_hash: String },
+    /// OAuth 2.0 client credentials: the client id and the hash of its
+    /// secret; telcdr issues the bearer tokens.
+    OAuth2 {
+        client_id: String,
+        secret_hash: String,
+    },
+}
+
+impl fmt::Debug for PushAuth {
+    // Hashes stay out of logs too.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PushAuth::Open => f.write_str("Open"),
+            PushAuth::Basic { user, .. } => write!(f, "Basic({user})"),
+            PushAuth::OAuth2 { client_id, .. } => write!(f, "OAuth2({client_id})"),
+        }
+    }
+}
+
+/// A media file a push announced, to fetch from CCC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDownload {
+    pub session_id: String,
+    pub file: DownloadFile,
+    pub url: String,
+}
+
+/// What a download becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadFile {
+    /// A file of this name (`<RecordId>.mp3`).
+    Named(String),
+    /// The session's next voicemail, `<SessionId>.voicemail.<n>.<ext>`: n
+    /// counts the session's voicemail pushes in the order they were applied.
+    Voicemail { ext: String },
+}
+
+/// One data push, applied in one transaction with its de-duplication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushWrite {
+    /// `X-TCCC-PUSH-UUID`: a push already applied under it is not applied
+    /// again.
+    pub uuid: Option<String>,
+    pub sdk_app_id: i64,
+    /// Unix seconds.
+    pub received_at: i64,
+    pub records: Vec<NewRecord>,
+    pub download: Option<NewDownload>,
+}
+
+/// What became of a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    Applied,
+    /// Its UUID was seen before; nothing was written.
+    Duplicate,
+}
+
+/// A queued download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub id: i64,
+    pub sdk_app_id: i64,
+    pub session_id: String,
+    /// The media file name it will be stored under.
+    pub name: String,
+    pub url: String,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// Downloads by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DownloadCounts {
+    pub pending: u64,
+    pub failed: u64,
+    pub done: u64,
+}
+
 /// Errors of the storage layer. The server maps them to
 /// `InternalError.DBError`; the CLI prints them.
 #[derive(Debug, thiserror::Error)]
@@ -354,6 +441,20 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<MediaObject>, StoreError>;
 
+    /// Up to `limit` media rows whose object is still under `pending/`
+    /// (it arrived before its record): to move to its dated key.
+    fn media_under_pending(&self, limit: usize) -> Result<Vec<MediaObject>, StoreError>;
+
+    /// Points a media row at `to` if it still points at `from`; false when
+    /// the row changed or went meanwhile.
+    fn move_media_key(
+        &self,
+        sdk_app_id: i64,
+        name: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool, StoreError>;
+
     /// Forgets media rows (the objects are the caller's to delete first).
     fn delete_media(&self, sdk_app_id: i64, names: Vec<String>) -> Result<u64, StoreError>;
 
@@ -401,4 +502,40 @@ pub trait Store: Send + Sync + 'static {
     /// Removes records, their count buckets' share, their events and their
     /// media rows in one transaction. Returns how many records existed.
     fn delete_records(&self, sdk_app_id: i64, session_ids: Vec<String>) -> Result<u64, StoreError>;
+
+    /// How an app's pushes authenticate; None: not configured (refused).
+    fn push_auth(&self, sdk_app_id: i64) -> Result<Option<PushAuth>, StoreError>;
+
+    /// Sets (or with None, removes) an app's push authentication.
+    fn set_push_auth(&self, sdk_app_id: i64, auth: Option<&PushAuth>) -> Result<(), StoreError>;
+
+    /// The app whose OAuth 2.0 client id this is.
+    fn push_client(&self, client_id: &str) -> Result<Option<(i64, PushAuth)>, StoreError>;
+
+    /// Applies a push durably: its records and its download, unless its
+    /// UUID was applied before. Returns once committed.
+    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError>;
+
+    /// Up to `limit` pending downloads due at `now`, oldest first.
+    fn due_downloads(&self, now: i64, limit: usize) -> Result<Vec<Download>, StoreError>;
+
+    /// Marks a download done, its object stored at `object_key`: the object
+    /// becomes its record's media, or waits for the record.
+    fn finish_download(
+        &self,
+        id: i64,
+        object_key: &str,
+        size: u64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Records a failed attempt: tried again at `next_at`, or given up when
+    /// None.
+    fn retry_download(&self, id: i64, error: &str, next_at: Option<i64>) -> Result<(), StoreError>;
+
+    /// Downloads by state.
+    fn download_counts(&self) -> Result<DownloadCounts, StoreError>;
+
+    /// Forgets push UUIDs and finished downloads older than `before`.
+    fn prune_push_history(&self, before: i64) -> Result<u64, StoreError>;
 }

@@ -1,7 +1,7 @@
-//! The rules of accounts and keys that every backend applies the same way;
-//! the backends only read and write the rows.
+//! The rules of accounts, keys and push credentials that every backend
+//! applies the same way; the backends only read and write the rows.
 
-use crate::{ApiKey, StoreError};
+use crate::{ApiKey, PushAuth, StoreError};
 
 /// Which account a new key for these SdkAppIds joins, given each one's
 /// owner: `None` for a new account (no SdkAppId is owned), the owner when
@@ -56,6 +56,38 @@ pub(crate) fn copy_key(key: &ApiKey, existing: Option<(String, i64)>) -> Result<
         }
         Some(_) => Ok(false),
         None => Ok(true),
+    }
+}
+
+/// The push auth of an `app_setting` row's (kind, user, secret) columns.
+pub(crate) fn push_auth_from(kind: &str, user: String, secret: String) -> Option<PushAuth> {
+    match kind {
+        "none" => Some(PushAuth::Open),
+        "basic" => Some(PushAuth::Basic {
+            user,
+            password_hash: secret,
+        }),
+        "oauth2" => Some(PushAuth::OAuth2 {
+            client_id: user,
+            secret_hash: secret,
+        }),
+        _ => None,
+    }
+}
+
+/// The (kind, user, secret) columns of a push auth; ("", "", "") for none.
+pub(crate) fn push_auth_columns(auth: Option<&PushAuth>) -> (&'static str, String, String) {
+    match auth {
+        None => ("", String::new(), String::new()),
+        Some(PushAuth::Open) => ("none", String::new(), String::new()),
+        Some(PushAuth::Basic {
+            user,
+            password_hash,
+        }) => ("basic", user.clone(), password_hash.clone()),
+        Some(PushAuth::OAuth2 {
+            client_id,
+            secret_hash,
+        }) => ("oauth2", client_id.clone(), secret_hash.clone()),
     }
 }
 

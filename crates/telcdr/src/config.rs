@@ -40,6 +40,29 @@ pub struct Config {
     pub media_links: MediaLinksConfig,
     pub s3: S3Config,
     pub retention: RetentionConfig,
+    pub push: PushConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// Attempts to download a pushed recording before giving up.
+    pub download_attempts: u32,
+    /// Wait before the second attempt, seconds, doubled after each failure
+    /// (at most an hour).
+    pub download_backoff_seconds: i64,
+    /// Timeout of one download, seconds.
+    pub download_timeout_seconds: u64,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            download_attempts: 8,
+            download_backoff_seconds: 10,
+            download_timeout_seconds: 120,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +186,7 @@ impl Default for Config {
             media_links: MediaLinksConfig::default(),
             s3: S3Config::default(),
             retention: RetentionConfig::default(),
+            push: PushConfig::default(),
         }
     }
 }
@@ -284,6 +308,12 @@ impl Config {
         if self.postgres.readers == 0 {
             bail!("postgres.readers must be at least 1");
         }
+        if self.push.download_attempts == 0 {
+            bail!("push.download_attempts must be at least 1");
+        }
+        if self.push.download_backoff_seconds < 0 {
+            bail!("push.download_backoff_seconds must not be negative");
+        }
         if self.media_links.ttl_seconds < 1 {
             bail!("media_links.ttl_seconds must be at least 1");
         }
@@ -357,6 +387,16 @@ impl Config {
             access_key_id: self.s3.access_key_id.clone(),
             secret_access_key: self.s3.secret_access_key.clone(),
             path_style: self.s3.path_style,
+        }
+    }
+
+    /// How `serve` downloads pushed media.
+    pub fn download_config(&self) -> telcdr_server::downloads::DownloadConfig {
+        telcdr_server::downloads::DownloadConfig {
+            max_attempts: self.push.download_attempts,
+            backoff_seconds: self.push.download_backoff_seconds,
+            timeout_seconds: self.push.download_timeout_seconds,
+            ..Default::default()
         }
     }
 

@@ -38,6 +38,7 @@ pub struct Key {
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub app: App,
     pub store: Arc<dyn Store>,
     pub media: Arc<MediaStore>,
     pub clock: Arc<FixedClock>,
@@ -123,9 +124,14 @@ pub async fn start_at(url: Option<StoreUrl>, records: u64, config: ServerConfig)
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(telcdr_server::serve(listener, app, std::future::pending()));
+    tokio::spawn(telcdr_server::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+    ));
     TestServer {
         addr,
+        app,
         store,
         media,
         clock,
@@ -352,6 +358,36 @@ impl TestServer {
             headers,
             bytes,
         }
+    }
+}
+
+impl TestServer {
+    /// POSTs `body` to `path` (with its query) and the given headers.
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> RawReply {
+        let mut request = http::Request::post(format!("http://{}{path}", self.addr));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .client
+            .request(request.body(Full::new(Bytes::from(body.to_vec()))).unwrap())
+            .await
+            .expect("transport");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        RawReply {
+            status,
+            headers,
+            bytes,
+        }
+    }
+}
+
+impl RawReply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
     }
 }
 

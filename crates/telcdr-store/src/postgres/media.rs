@@ -105,7 +105,7 @@ pub(crate) fn list_app_settings(
         .collect())
 }
 
-fn mark_has_media(client: &mut PgClient, sdk_app_id: i64) -> Result<(), StoreError> {
+pub(super) fn mark_has_media(client: &mut PgClient, sdk_app_id: i64) -> Result<(), StoreError> {
     client.execute(
         "INSERT INTO app_setting (sdk_app_id, has_media) VALUES ($1, true) \
          ON CONFLICT (sdk_app_id) DO UPDATE SET has_media = true \
@@ -196,6 +196,36 @@ pub(crate) fn media_before(
         .iter()
         .map(media_row)
         .collect())
+}
+
+pub(crate) fn media_under_pending(
+    client: &mut PgClient,
+    limit: usize,
+) -> Result<Vec<MediaObject>, StoreError> {
+    Ok(client
+        .query(
+            &format!(
+                "SELECT {MEDIA_COLUMNS} FROM media \
+                 WHERE object_key >= 'pending/' AND object_key < 'pending0' LIMIT $1"
+            ),
+            &[&(limit as i64)],
+        )?
+        .iter()
+        .map(media_row)
+        .collect())
+}
+
+pub(crate) fn move_media_key(
+    client: &mut PgClient,
+    sdk_app_id: i64,
+    name: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    Ok(client.execute(
+        "UPDATE media SET object_key = $4 WHERE sdk_app_id = $1 AND name = $2 AND object_key = $3",
+        &[&sdk_app_id, &name, &from, &to],
+    )? > 0)
 }
 
 pub(crate) fn delete_media(

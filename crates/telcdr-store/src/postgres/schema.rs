@@ -194,6 +194,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX media_by_session ON media (sdk_app_id, session_id);
     CREATE INDEX media_by_time ON media (sdk_app_id, time);
+    CREATE INDEX media_by_key ON media (object_key);
     CREATE TABLE media_pending (
         name        text   COLLATE "C" PRIMARY KEY,
         object_key  text   NOT NULL,
@@ -206,8 +207,33 @@ const MIGRATIONS: &[&str] = &[
         number_protection     boolean NOT NULL DEFAULT false,
         record_retention_days bigint  NOT NULL DEFAULT 0,
         media_retention_days  bigint  NOT NULL DEFAULT 0,
-        has_media             boolean NOT NULL DEFAULT false
+        has_media             boolean NOT NULL DEFAULT false,
+        push_auth             text    COLLATE "C" NOT NULL DEFAULT '',
+        push_user             text    COLLATE "C" NOT NULL DEFAULT '',
+        push_secret           text    NOT NULL DEFAULT ''
     );
+    CREATE UNIQUE INDEX app_setting_by_push_client ON app_setting (push_user)
+        WHERE push_auth = 'oauth2';
+    CREATE TABLE push_seen (
+        uuid        text   COLLATE "C" PRIMARY KEY,
+        sdk_app_id  bigint NOT NULL,
+        received_at bigint NOT NULL
+    );
+    CREATE INDEX push_seen_by_time ON push_seen (received_at);
+    CREATE TABLE download (
+        id          bigserial PRIMARY KEY,
+        sdk_app_id  bigint NOT NULL,
+        session_id  text   COLLATE "C" NOT NULL,
+        name        text   COLLATE "C" NOT NULL,
+        url         text   NOT NULL,
+        attempts    bigint NOT NULL DEFAULT 0,
+        next_at     bigint NOT NULL,
+        last_error  text   NOT NULL DEFAULT '',
+        state       text   NOT NULL DEFAULT 'pending',
+        created_at  bigint NOT NULL
+    );
+    CREATE INDEX download_due ON download (state, next_at);
+    CREATE INDEX download_by_session ON download (sdk_app_id, session_id);
     CREATE TABLE cdr_events (
         sdk_app_id bigint NOT NULL,
         session_id text   COLLATE "C" NOT NULL,

@@ -95,7 +95,7 @@ pub(crate) fn list_app_settings(conn: &Connection) -> Result<Vec<(i64, AppSettin
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn mark_has_media(conn: &Connection, sdk_app_id: i64) -> Result<(), StoreError> {
+pub(super) fn mark_has_media(conn: &Connection, sdk_app_id: i64) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO app_setting (sdk_app_id, has_media) VALUES (?1, 1) \
          ON CONFLICT (sdk_app_id) DO UPDATE SET has_media = 1 WHERE has_media = 0",
@@ -171,6 +171,34 @@ pub(crate) fn media_before(
     ))?;
     let rows = stmt.query_map(params![sdk_app_id, before, limit as i64], media_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn media_under_pending(
+    conn: &Connection,
+    limit: usize,
+) -> Result<Vec<MediaObject>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MEDIA_COLUMNS} FROM media \
+         WHERE object_key >= 'pending/' AND object_key < 'pending0' LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map([limit as i64], media_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn move_media_key(
+    conn: &Connection,
+    sdk_app_id: i64,
+    name: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE media SET object_key = ?4 \
+             WHERE sdk_app_id = ?1 AND name = ?2 AND object_key = ?3",
+        )?
+        .execute(params![sdk_app_id, name, from, to])?
+        > 0)
 }
 
 pub(crate) fn delete_media(

@@ -13,6 +13,7 @@ mod copy;
 mod keys;
 mod media;
 mod pool;
+mod push;
 mod query;
 mod records;
 mod schema;
@@ -24,9 +25,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
-    ApiKey, AppSettings, AppView, CdrPage, CdrQuery, KeyCreated, KeyInfo, MediaObject, NewRecord,
-    PendingMedia, RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord,
-    WriteOutcome,
+    ApiKey, AppSettings, AppView, CdrPage, CdrQuery, Download, DownloadCounts, KeyCreated, KeyInfo,
+    MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushWrite, RecordKey, Store,
+    StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
 };
 use pool::ReaderPool;
 
@@ -358,6 +359,24 @@ impl Store for SqliteStore {
             .with(|conn| media::media_before(conn, sdk_app_id, before, limit))
     }
 
+    fn media_under_pending(&self, limit: usize) -> Result<Vec<MediaObject>, StoreError> {
+        self.readers
+            .with(|conn| media::media_under_pending(conn, limit))
+    }
+
+    fn move_media_key(
+        &self,
+        sdk_app_id: i64,
+        name: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool, StoreError> {
+        let (name, from, to) = (name.to_owned(), from.to_owned(), to.to_owned());
+        self.writer.call(1, move |conn| {
+            media::move_media_key(conn, sdk_app_id, &name, &from, &to)
+        })
+    }
+
     fn delete_media(&self, sdk_app_id: i64, names: Vec<String>) -> Result<u64, StoreError> {
         self.writer.call(names.len().max(1), move |conn| {
             media::delete_media(conn, sdk_app_id, &names)
@@ -416,6 +435,60 @@ impl Store for SqliteStore {
         self.writer.call(session_ids.len().max(1), move |conn| {
             media::delete_records(conn, sdk_app_id, &session_ids)
         })
+    }
+    fn push_auth(&self, sdk_app_id: i64) -> Result<Option<PushAuth>, StoreError> {
+        self.readers.with(|conn| push::push_auth(conn, sdk_app_id))
+    }
+
+    fn set_push_auth(&self, sdk_app_id: i64, auth: Option<&PushAuth>) -> Result<(), StoreError> {
+        let auth = auth.cloned();
+        self.writer.call(1, move |conn| {
+            push::set_push_auth(conn, sdk_app_id, auth.as_ref())
+        })
+    }
+
+    fn push_client(&self, client_id: &str) -> Result<Option<(i64, PushAuth)>, StoreError> {
+        self.readers.with(|conn| push::push_client(conn, client_id))
+    }
+
+    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError> {
+        self.writer.call(push.records.len().max(1), move |conn| {
+            push::apply_push(conn, &push)
+        })
+    }
+
+    fn due_downloads(&self, now: i64, limit: usize) -> Result<Vec<Download>, StoreError> {
+        self.readers
+            .with(|conn| push::due_downloads(conn, now, limit))
+    }
+
+    fn finish_download(
+        &self,
+        id: i64,
+        object_key: &str,
+        size: u64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let key = object_key.to_owned();
+        self.writer.call(1, move |conn| {
+            push::finish_download(conn, id, &key, size, now)
+        })
+    }
+
+    fn retry_download(&self, id: i64, error: &str, next_at: Option<i64>) -> Result<(), StoreError> {
+        let error = error.to_owned();
+        self.writer.call(1, move |conn| {
+            push::retry_download(conn, id, &error, next_at)
+        })
+    }
+
+    fn download_counts(&self) -> Result<DownloadCounts, StoreError> {
+        self.readers.with(push::download_counts)
+    }
+
+    fn prune_push_history(&self, before: i64) -> Result<u64, StoreError> {
+        self.writer
+            .call(1, move |conn| push::prune_push_history(conn, before))
     }
 }
 

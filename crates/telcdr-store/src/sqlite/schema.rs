@@ -88,6 +88,9 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX media_by_session ON media (sdk_app_id, session_id);
     CREATE INDEX media_by_time ON media (sdk_app_id, time);
+    -- Objects of linked media still under pending/ are moved to their
+    -- dated key in the background; this finds them.
+    CREATE INDEX media_by_key ON media (object_key);
 
     -- Media that arrived before their record: linked when a record naming
     -- them (by RecordId or SessionId) is written.
@@ -102,13 +105,47 @@ const MIGRATIONS: &[&str] = &[
     -- Per-SdkAppId settings; an app without a row has the defaults (all
     -- off). `has_media` lets DescribeTelCdr skip the media look-up for apps
     -- that never had any.
+    -- Push auth (data push receiver): '' not configured (pushes refused),
+    -- 'none', 'basic' (push_user + password hash) or 'oauth2' (client id in
+    -- push_user + secret hash).
     CREATE TABLE app_setting (
         sdk_app_id            INTEGER PRIMARY KEY,
         number_protection     INTEGER NOT NULL DEFAULT 0,
         record_retention_days INTEGER NOT NULL DEFAULT 0,
         media_retention_days  INTEGER NOT NULL DEFAULT 0,
-        has_media             INTEGER NOT NULL DEFAULT 0
+        has_media             INTEGER NOT NULL DEFAULT 0,
+        push_auth             TEXT    NOT NULL DEFAULT '',
+        push_user             TEXT    NOT NULL DEFAULT '',
+        push_secret           TEXT    NOT NULL DEFAULT ''
     );
+    CREATE UNIQUE INDEX app_setting_by_push_client ON app_setting (push_user)
+        WHERE push_auth = 'oauth2';
+
+    -- Pushes already applied, by X-TCCC-PUSH-UUID: a retry is answered
+    -- without being applied twice.
+    CREATE TABLE push_seen (
+        uuid        TEXT    PRIMARY KEY,
+        sdk_app_id  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX push_seen_by_time ON push_seen (received_at);
+
+    -- Media to fetch from a pushed URL: a durable queue, so a restart
+    -- resumes what was pending. state: 'pending' or 'failed' (gave up).
+    CREATE TABLE download (
+        id          INTEGER PRIMARY KEY,
+        sdk_app_id  INTEGER NOT NULL,
+        session_id  TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        url         TEXT    NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_at     INTEGER NOT NULL,
+        last_error  TEXT    NOT NULL DEFAULT '',
+        state       TEXT    NOT NULL DEFAULT 'pending',
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX download_due ON download (state, next_at);
+    CREATE INDEX download_by_session ON download (sdk_app_id, session_id);
 
     -- `Events` of an imported record (DescribeSessionDetail), a JSON array;
     -- most records have none, so they live beside the record.
@@ -168,7 +205,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 10);
+        assert_eq!(tables, 12);
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn run(config: &Config, args: &ImportArgs) -> Result<ExitCode> {
         let rejected = import_media(store.as_ref(), media, dir, owners)?;
         total.rejected += rejected;
     }
+    relocate_linked_media(store.as_ref(), config, media.as_deref())?;
     Ok(if total.rejected > 0 {
         ExitCode::from(2)
     } else {
@@ -354,4 +355,32 @@ fn import_media(
         linked + pending
     );
     Ok(rejected)
+}
+
+/// Moves media that waited for records written now to their dated keys
+/// (`serve` also does this in the background).
+fn relocate_linked_media(
+    store: &dyn Store,
+    config: &Config,
+    media: Option<&MediaStore>,
+) -> Result<()> {
+    // Without --media the media store is opened only when there is work.
+    if store.media_under_pending(1)?.is_empty() {
+        return Ok(());
+    }
+    let opened;
+    let media = match media {
+        Some(media) => media,
+        None => {
+            opened = super::open_media(config)?;
+            &opened
+        }
+    };
+    loop {
+        let moved = telcdr_server::relocate::relocate_linked_media(store, media, 256)
+            .map_err(|e| anyhow!("moving media out of pending/: {e}"))?;
+        if moved == 0 {
+            return Ok(());
+        }
+    }
 }

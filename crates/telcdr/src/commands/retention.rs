@@ -33,8 +33,13 @@ pub struct Removed {
     pub media: u64,
 }
 
+/// How long push UUIDs (for de-duplicating CCC's retries) and finished
+/// downloads are remembered.
+const PUSH_HISTORY_DAYS: i64 = 7;
+
 /// One pass over every app with a retention setting, at time `now`.
 pub fn run_once(store: &dyn Store, media: &MediaStore, now: i64) -> Result<Vec<Removed>> {
+    store.prune_push_history(now - PUSH_HISTORY_DAYS * DAY)?;
     let mut report = Vec::new();
     for (app, settings) in store.list_app_settings()? {
         let mut removed = Removed {

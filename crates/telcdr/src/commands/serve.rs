@@ -1,5 +1,6 @@
-//! `telcdr serve`: the API on the configured address until Ctrl-C or
-//! SIGTERM, with the retention job in the background. With `--demo`, a fresh
+//! `telcdr serve`: the API and the data-push receiver on the configured
+//! address until Ctrl-C or SIGTERM, with the download worker and the
+//! retention job in the background. With `--demo`, a fresh
 //! data dir is first seeded with a few weeks of realistic calls (recent ones
 //! with recordings and transcripts) and a key, and the SDK snippet to try is
 //! printed.
@@ -77,6 +78,8 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<ExitCode> {
             &secrets,
             config.server_config(),
         );
+        app.spawn_download_worker(config.download_config())
+            .context("starting the download worker")?;
         telcdr_server::serve(listener, app, shutdown_signal())
             .await
             .context("serving")?;
