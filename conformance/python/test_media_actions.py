@@ -135,18 +135,25 @@ def fetch(url, headers=None):
         return e.code, e.headers, e.read()
 
 
-def media_path(app, time_s, name):
+def media_path(app, name):
+    """The path of a link: the SdkAppId and the file's name (links name the
+    object, not where the store keeps it)."""
+    return f"/media/{app}/{name}"
+
+
+def stored_key(app, time_s, name):
+    """Where the media store keeps an object: its dated key."""
     d = datetime.fromtimestamp(time_s, timezone.utc)
-    return f"/media/{app}/{d:%Y}/{d:%m}/{d:%d}/{name}"
+    return f"{app}/{d:%Y}/{d:%m}/{d:%d}/{name}"
 
 
 def assert_link(world, url, app, record, file):
     """``url`` is a signed link to ``file`` of ``record``: this server, the
-    dated path, Expires about 24 h ahead, a Signature."""
+    object's path, Expires about 24 h ahead, a Signature."""
     assert isinstance(url, str) and url, f"expected a link for {file['name']}, got {url!r}"
     parts = urlsplit(url)
     assert parts.scheme == "http" and parts.netloc == world["main"]["endpoint"], url
-    assert parts.path == media_path(app, record["Time"], file["name"]), url
+    assert parts.path == media_path(app, file["name"]), url
     query = dict(parse_qsl(parts.query))
     assert set(query) == {"Expires", "Signature"}, url
     assert abs(int(query["Expires"]) - (time.time() + LINK_TTL)) < 600, url
@@ -335,15 +342,22 @@ def test_pending_media_are_linked_when_their_record_arrives(world, media, by_sid
     assert r["AsrDataList"] == json.loads(Path(one_file(media, gen["SessionId"], "transcript")["path"]).read_text())
 
 
-def test_pending_media_links_use_the_records_date(world, media, by_sid_c):
-    """Once its record arrived, a pending file is filed under the record's
-    dated key like any other: /media/<sdk>/<yyyy>/<mm>/<dd>/<name>."""
+def test_pending_media_are_filed_under_the_records_date(world, media, by_sid_c):
+    """Once its record arrived, a file that came first is linked like any
+    other and filed under the record's dated key
+    (<sdk>/<yyyy>/<mm>/<dd>/<name>), not left under pending/."""
     client = make_client(world, world["key_c"])
     app = world["sdk_app_c"]
     gen = by_sid_c[media["picks"]["pending"]]
     cdr = cdr_of(client, app, gen)
-    assert_link(world, cdr["RecordURL"], app, gen, one_file(media, gen["SessionId"], "recording"))
-    assert_link(world, cdr["AsrUrl"], app, gen, one_file(media, gen["SessionId"], "transcript"))
+    for field, kind in (("RecordURL", "recording"), ("AsrUrl", "transcript")):
+        f = one_file(media, gen["SessionId"], kind)
+        assert_link(world, cdr[field], app, gen, f)
+        assert_serves(cdr[field], f)
+        store = Path(media["store_dir"])
+        if store.is_dir():
+            assert (store / stored_key(app, gen["Time"], f["name"])).is_file(), f["name"]
+            assert not (store / "pending" / f["name"]).exists(), f["name"]
 
 
 def test_bad_media_files_are_rejected(world, records_d, tmp_path):
@@ -420,7 +434,7 @@ def test_unsigned_tampered_or_redated_links_are_forbidden(world, media, by_sid_a
     sig = query["Signature"]
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     other = by_sid_a[media["picks"]["mp3"]]
-    other_path = media_path(world["sdk_app_a"], other["Time"], one_file(media, other["SessionId"], "recording")["name"])
+    other_path = media_path(world["sdk_app_a"], one_file(media, other["SessionId"], "recording")["name"])
     forbidden = {
         "unsigned": urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")),
         "no Signature": with_query({"Expires": query["Expires"]}),
@@ -444,7 +458,7 @@ def test_a_missing_object_is_404(world, media, by_sid_a):
     url = cdr_of(make_client(world, world["key_a"]), world["sdk_app_a"], gen)["RecordURL"]
     assert_link(world, url, world["sdk_app_a"], gen, f)
     assert_serves(url, f)
-    stored = Path(media["store_dir"]) / urlsplit(url).path[len("/media/"):]
+    stored = Path(media["store_dir"]) / stored_key(world["sdk_app_a"], gen["Time"], f["name"])
     if not stored.is_file():
         pytest.skip(f"the media store is not the local directory {media['store_dir']}")
     stored.unlink()

@@ -6,7 +6,10 @@
 //!   a response counts as a success only if it is HTTP 200 and its `Response`
 //!   has no `Error`;
 //! - raw (`--peer-url` / `--peer-urls`): unsigned GETs of the given URLs (for
-//!   Datasette); a success is HTTP 200 with a JSON array body.
+//!   Datasette); a success is HTTP 200 with a JSON array body;
+//! - push (`--push-url`): CCC data pushes, POSTing the bodies to the URL (e.g.
+//!   `http://127.0.0.1:8900/push?action=cdr&version=1`), each with its own
+//!   `X-TCCC-PUSH-UUID`; a success is HTTP 200 with `ErrCode` 0.
 //!
 //! `--concurrency` tasks each own one keep-alive connection and send one
 //! request at a time (like `wrk -c`). Requests completing during the warm-up
@@ -58,6 +61,9 @@ struct Args {
     /// A file of JSON request bodies, one per line
     #[arg(long)]
     bodies: Option<PathBuf>,
+    /// Push mode: the data-push URL to POST the bodies to
+    #[arg(long)]
+    push_url: Option<String>,
     /// Raw mode: a URL to GET, unsigned (repeatable)
     #[arg(long)]
     peer_url: Vec<String>,
@@ -104,17 +110,33 @@ enum Plan {
         host: String,
         paths: Vec<String>,
     },
+    Push {
+        host: String,
+        path: String,
+        bodies: Vec<Bytes>,
+    },
 }
+
+/// Push UUIDs: unique across the connections of one run.
+static PUSH_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Plan {
     fn len(&self) -> usize {
         match self {
             Plan::Signed { bodies, .. } => bodies.len(),
             Plan::Raw { paths, .. } => paths.len(),
+            Plan::Push { bodies, .. } => bodies.len(),
         }
     }
     fn is_signed(&self) -> bool {
         matches!(self, Plan::Signed { .. })
+    }
+    fn mode(&self) -> &'static str {
+        match self {
+            Plan::Signed { .. } => "signed",
+            Plan::Raw { .. } => "raw",
+            Plan::Push { .. } => "push",
+        }
     }
     /// A fresh signer for one connection; `None` for raw (peer) requests.
     fn signer(&self) -> Option<tc3::Signer> {
@@ -125,7 +147,7 @@ impl Plan {
                 service,
                 ..
             } => Some(tc3::Signer::new(secret_id, secret_key, service)),
-            Plan::Raw { .. } => None,
+            Plan::Raw { .. } | Plan::Push { .. } => None,
         }
     }
 }
@@ -163,6 +185,24 @@ fn read_lines(path: &PathBuf) -> Result<Vec<String>> {
 }
 
 fn build_plan(args: &Args) -> Result<(Plan, SocketAddr)> {
+    if let Some(url) = &args.push_url {
+        let (host, addr, path) = parse_url(url)?;
+        let mut bodies: Vec<String> = args.body.clone();
+        if let Some(p) = &args.bodies {
+            bodies.extend(read_lines(p)?);
+        }
+        if bodies.is_empty() {
+            bail!("no push bodies: give --body or --bodies");
+        }
+        return Ok((
+            Plan::Push {
+                host,
+                path,
+                bodies: bodies.into_iter().map(Bytes::from).collect(),
+            },
+            addr,
+        ));
+    }
     let raw = !args.peer_url.is_empty() || args.peer_urls.is_some();
     if raw {
         let mut urls = args.peer_url.clone();
@@ -271,7 +311,29 @@ fn build_request(plan: &Plan, signer: Option<&mut tc3::Signer>, i: usize) -> Req
             .header("host", host.as_str())
             .body(Full::new(Bytes::new()))
             .expect("valid request"),
+        Plan::Push { host, path, bodies } => {
+            let seq = PUSH_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Request::builder()
+                .method("POST")
+                .uri(path.as_str())
+                .header("host", host.as_str())
+                .header("content-type", "application/json;charset=utf8")
+                .header(
+                    "x-tccc-push-uuid",
+                    format!("loadgen-{}-{seq}", std::process::id()),
+                )
+                .body(Full::new(bodies[i % bodies.len()].clone()))
+                .expect("valid request")
+        }
     }
+}
+
+#[derive(Deserialize)]
+struct PushAnswer {
+    #[serde(rename = "ErrCode")]
+    err_code: i64,
+    #[serde(rename = "ErrMsg", default)]
+    err_msg: String,
 }
 
 #[derive(Deserialize)]
@@ -311,12 +373,23 @@ struct Answer {
 }
 
 /// Checks an answer: Ok(what it holds) or Err(why it is a failure).
-fn verify(signed: bool, status: StatusCode, body: &[u8]) -> Result<Answer, String> {
+fn verify(plan: &Plan, status: StatusCode, body: &[u8]) -> Result<Answer, String> {
     let short = || String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
     if status != StatusCode::OK {
         return Err(format!("HTTP {status}: {}", short()));
     }
-    if signed {
+    if let Plan::Push { .. } = plan {
+        let answer: PushAnswer =
+            serde_json::from_slice(body).map_err(|e| format!("bad JSON ({e}): {}", short()))?;
+        if answer.err_code != 0 {
+            return Err(format!("ErrCode {}: {}", answer.err_code, answer.err_msg));
+        }
+        return Ok(Answer {
+            total: None,
+            rows: 1,
+        });
+    }
+    if plan.is_signed() {
         let env: TcEnvelope =
             serde_json::from_slice(body).map_err(|e| format!("bad JSON ({e}): {}", short()))?;
         if let Some(err) = env.response.error {
@@ -396,7 +469,6 @@ async fn worker(
 ) -> TaskResult {
     let mut out = TaskResult::default();
     let mut signer = plan.signer();
-    let signed = plan.is_signed();
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     let mut i = start_index;
     loop {
@@ -427,7 +499,7 @@ async fn worker(
             Ok(Ok((status, body))) => {
                 if counted {
                     out.bytes += body.len() as u64;
-                    match verify(signed, status, &body) {
+                    match verify(&plan, status, &body) {
                         Ok(a) => {
                             let us = (t_done - t_send).as_micros().min(u128::from(u32::MAX)) as u32;
                             out.latencies_us.push(us);
@@ -523,7 +595,7 @@ async fn run_load(args: &Args, plan: Plan, addr: SocketAddr) -> Result<()> {
     let answered = ok + all.errors;
     let json = serde_json::json!({
         "label": args.label,
-        "mode": if plan.is_signed() { "signed" } else { "raw" },
+        "mode": plan.mode(),
         "concurrency": args.concurrency,
         "threads": args.threads,
         "warmup_s": args.warmup,
@@ -579,7 +651,7 @@ async fn run_check(args: &Args, plan: Plan, addr: SocketAddr, n: usize) -> Resul
             .await
             .map_err(|_| anyhow!("request {i} timed out"))??;
         let us = t.elapsed().as_micros();
-        let line = match verify(plan.is_signed(), status, &body) {
+        let line = match verify(&plan, status, &body) {
             Ok(a) => {
                 serde_json::json!({"i": i, "ok": true, "total": a.total, "rows": a.rows, "us": us, "bytes": body.len()})
             }

@@ -67,7 +67,23 @@ pub fn parse_voicemail_push(body: &[u8]) -> Result<VoicemailPush, String> {
 /// Only the `SdkAppId` of a push body, to pick the app whose push
 /// credentials apply before the body is read in full.
 pub fn push_sdk_app_id(body: &[u8]) -> Result<i64, String> {
-    sdk_app_id(&object(body)?)
+    /// Only `SdkAppId`; serde skips the other members unparsed.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "SdkAppId")]
+        sdk_app_id: Option<Value>,
+    }
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    match serde_json::from_slice::<Head>(body) {
+        Ok(Head {
+            sdk_app_id: Some(v),
+        }) => match v.as_i64() {
+            Some(id) if id > 0 => Ok(id),
+            _ => Err(format!("SdkAppId must be a positive integer, got {v}")),
+        },
+        // Missing, null, or a body that is not an object: worded in full.
+        _ => sdk_app_id(&object(body)?),
+    }
 }
 
 fn object(body: &[u8]) -> Result<Map<String, Value>, String> {

@@ -108,6 +108,7 @@ struct AppInner {
     protector: NumberProtector,
     tokens: TokenSigner,
     downloads: DownloadWaker,
+    pushes: push::PushBatcher,
 }
 
 impl App {
@@ -130,8 +131,17 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> App {
         let limiter = RateLimiter::new(config.rate_limit_per_second);
+        let tokens = TokenSigner::new(&secrets.push_tokens);
+        let downloads = DownloadWaker::default();
+        let pushes = push::PushBatcher::spawn(
+            store.clone(),
+            tokens.clone(),
+            clock.clone(),
+            downloads.clone(),
+        );
         App {
             inner: Arc::new(AppInner {
+                pushes,
                 store,
                 media,
                 config,
@@ -139,8 +149,8 @@ impl App {
                 limiter,
                 signer: LinkSigner::new(&secrets.media_links),
                 protector: NumberProtector::new(&secrets.number_protection),
-                tokens: TokenSigner::new(&secrets.push_tokens),
-                downloads: DownloadWaker::default(),
+                tokens,
+                downloads,
             }),
         }
     }

@@ -1,10 +1,10 @@
-//! `GET /media/<object key>?Expires=..&Signature=..`: recordings, voicemails
-//! and transcripts behind the signed links the API mints.
+//! `GET /media/<SdkAppId>/<name>?Expires=..&Signature=..`: recordings,
+//! voicemails and transcripts behind the signed links the API mints.
 //!
 //! An unsigned, tampered or expired link gets 403 and a missing object 404,
-//! each with a one-line text body saying which. The key comes only from the
-//! signed path and must pass `ObjectKey::parse`, so nothing outside the
-//! media store can be named. Range requests (one range) get 206, so audio
+//! each with a one-line text body saying which. A link names a media row
+//! (SdkAppId and file name); where the object lives comes from that row, as
+//! a parsed `ObjectKey`, so nothing outside the media store can be named. Range requests (one range) get 206, so audio
 //! players can seek; the body streams in chunks read on a blocking thread.
 
 use std::pin::Pin;
@@ -16,6 +16,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use telcdr_media::{LinkError, ObjectKey, content_type};
+use telcdr_model::media_name::MediaName;
 use tokio::sync::mpsc;
 use tracing::warn;
 
@@ -38,20 +39,37 @@ pub(crate) async fn handle(State(app): State<App>, uri: Uri, headers: HeaderMap)
         };
         return text(StatusCode::FORBIDDEN, why);
     }
-    let Some(key) = path
+    let Some((sdk_app_id, name)) = path
         .strip_prefix("/media/")
-        .and_then(|k| ObjectKey::parse(k).ok())
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(app, name)| Some((app.parse::<i64>().ok()?, name.to_owned())))
+        .filter(|(_, name)| MediaName::parse(name).is_ok())
     else {
         return text(StatusCode::NOT_FOUND, "no such media object".into());
     };
 
-    let media = inner.media.clone();
-    let probe = key.clone();
-    let size = match tokio::task::spawn_blocking(move || media.size(&probe)).await {
-        Ok(Ok(Some(size))) => size,
+    let (store, media) = (inner.store.clone(), inner.media.clone());
+    let found = tokio::task::spawn_blocking(move || {
+        let Some(row) = store
+            .find_media(sdk_app_id, &name)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let key = ObjectKey::parse(&row.object_key).map_err(|e| e.to_string())?;
+        Ok::<_, String>(
+            media
+                .size(&key)
+                .map_err(|e| e.to_string())?
+                .map(|size| (key, size)),
+        )
+    })
+    .await;
+    let (key, size) = match found {
+        Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "no such media object".into()),
         Ok(Err(e)) => {
-            warn!(error = %e, key = key.as_str(), "media store failure");
+            warn!(error = %e, sdk_app_id, "media look-up failed");
             return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "media store failure".into(),

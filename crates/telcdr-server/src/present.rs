@@ -28,9 +28,11 @@ pub struct LinkMinter<'a> {
 }
 
 impl LinkMinter<'_> {
-    /// A signed link to the object at `object_key`.
-    pub fn link(&self, object_key: &str) -> String {
-        let path = format!("/media/{object_key}");
+    /// A signed link to the media object `name` of `sdk_app_id`. Links name
+    /// the object, not where the store keeps it, so moving it (out of
+    /// `pending/`) never breaks a link already handed out.
+    pub fn link(&self, sdk_app_id: i64, name: &str) -> String {
+        let path = format!("/media/{sdk_app_id}/{name}");
         let query = self.signer.sign(&path, self.expires);
         format!("{}{path}?{query}", self.base)
     }
@@ -63,7 +65,7 @@ impl Presenter<'_> {
             let Ok(name) = MediaName::parse(&m.name) else {
                 continue;
             };
-            let link = self.links.link(&m.object_key);
+            let link = self.links.link(m.sdk_app_id, &m.name);
             match name {
                 MediaName::Recording { record_id, .. } => {
                     if str_field(record, "RecordId") == record_id {
@@ -103,7 +105,7 @@ impl Presenter<'_> {
         media
             .iter()
             .find(|m| m.name == name)
-            .map(|m| self.links.link(&m.object_key))
+            .map(|m| self.links.link(m.sdk_app_id, &m.name))
     }
 
     /// The protected form of a number, or the number itself when numbers
@@ -181,21 +183,18 @@ mod tests {
         ];
         let refs: Vec<&MediaObject> = objects.iter().collect();
         presenter.cdr(record.as_object_mut().unwrap(), &refs);
-        let link = |key: &str| {
-            let path = format!("/media/{key}");
+        let link = |name: &str| {
+            let path = format!("/media/7/{name}");
             format!("http://h:1{path}?{}", signer.sign(&path, 100))
         };
-        assert_eq!(record["RecordURL"], link("7/2026/01/01/r1.mp3"));
-        assert_eq!(
-            record["ServeParticipants"][0]["RecordURL"],
-            link("7/2026/01/01/r2.wav")
-        );
+        assert_eq!(record["RecordURL"], link("r1.mp3"));
+        assert_eq!(record["ServeParticipants"][0]["RecordURL"], link("r2.wav"));
         assert_eq!(record["ServeParticipants"][1]["RecordURL"], "keep");
-        assert_eq!(record["AsrUrl"], link("7/2026/01/01/s1.asr.json"));
+        assert_eq!(record["AsrUrl"], link("s1.asr.json"));
         assert_eq!(record["AsrStatus"], "Complete");
         assert_eq!(
             record["VoicemailRecordURL"],
-            json!(["", link("pending/s1.voicemail.1.mp3")])
+            json!(["", link("s1.voicemail.1.mp3")])
         );
         assert_eq!(record["Caller"], "");
         assert_eq!(record["Callee"], "");

@@ -22,17 +22,23 @@ use axum::extract::State;
 use axum::response::Response;
 use base64::Engine;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use std::collections::HashMap;
+use std::sync::{Arc, mpsc};
+
 use http_body_util::{BodyExt, Limited};
 use serde_json::json;
 use telcdr_model::parse_record_line;
 use telcdr_model::push::{parse_record_push, parse_voicemail_push, push_sdk_app_id};
 use telcdr_store::{
-    DownloadFile, NewDownload, NewRecord, PushAuth, PushOutcome, PushWrite, StoreError,
+    DownloadFile, NewDownload, NewRecord, PushAuth, PushOutcome, PushWrite, Store, StoreError,
 };
 use tracing::{info, warn};
 
-use crate::App;
-use crate::push_auth::{TOKEN_TTL_SECONDS, secret_matches};
+use tokio::sync::oneshot;
+
+use crate::downloads::DownloadWaker;
+use crate::push_auth::{TOKEN_TTL_SECONDS, TokenSigner, secret_matches};
+use crate::{App, Clock};
 
 /// Largest push body accepted.
 const MAX_BODY: usize = 1 << 20;
@@ -86,19 +92,17 @@ pub(crate) async fn handle(
 ) -> Response {
     let outcome = match body_bytes(body).await {
         Err(refusal) => Err(refusal),
-        Ok(bytes) => {
-            let worker = app.clone();
-            let query = uri.query().unwrap_or("").to_owned();
-            tokio::task::spawn_blocking(move || worker.receive(&query, &headers, &bytes))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Refusal(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        4,
-                        "the push worker failed".into(),
-                    ))
-                })
-        }
+        // Parsing is short CPU work, done here; the store work (credentials,
+        // the write) is the batching thread's, so no request holds a thread.
+        Ok(bytes) => match prepare(
+            uri.query().unwrap_or(""),
+            &headers,
+            &bytes,
+            app.inner.clock.now(),
+        ) {
+            Err(refusal) => Err(refusal),
+            Ok(job) => app.inner.pushes.submit(job).await,
+        },
     };
     match outcome {
         Ok(()) => answer(StatusCode::OK, 0, ""),
@@ -107,6 +111,73 @@ pub(crate) async fn handle(
             answer(status, code, &message)
         }
     }
+}
+
+/// A push read from its request, before its credentials are checked.
+struct Prepared {
+    sdk_app_id: i64,
+    authorization: String,
+    /// The push, or why its body is not one (answered only after the
+    /// credentials passed, so a stranger learns nothing from the payload).
+    push: Result<PushWrite, Refusal>,
+}
+
+fn prepare(query: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<Prepared, Refusal> {
+    let action = action_of(query)?;
+    let sdk_app_id = push_sdk_app_id(body).map_err(Refusal::bad)?;
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut push = PushWrite {
+        uuid: headers
+            .get("X-TCCC-PUSH-UUID")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
+        sdk_app_id,
+        received_at: now,
+        records: Vec::new(),
+        download: None,
+    };
+    let parsed = (|| {
+        match action {
+            Action::Cdr => {
+                let record = parse_record_line(body).map_err(|e| Refusal::bad(e.to_string()))?;
+                push.records.push(NewRecord::from_imported(&record));
+            }
+            Action::Record => {
+                let p = parse_record_push(body).map_err(Refusal::bad)?;
+                push.download = Some(NewDownload {
+                    file: DownloadFile::Named(format!(
+                        "{}.{}",
+                        p.record_id,
+                        url_ext(&p.record_url)
+                    )),
+                    session_id: p.session_id,
+                    url: p.record_url,
+                });
+            }
+            Action::Voicemail => {
+                let p = parse_voicemail_push(body).map_err(Refusal::bad)?;
+                push.download = Some(NewDownload {
+                    file: DownloadFile::Voicemail {
+                        ext: url_ext(&p.record_url).to_owned(),
+                    },
+                    session_id: p.session_id,
+                    url: p.record_url,
+                });
+            }
+        }
+        Ok(())
+    })();
+    Ok(Prepared {
+        sdk_app_id,
+        authorization,
+        push: parsed.map(|()| push),
+    })
 }
 
 /// What the query string names.
@@ -143,6 +214,140 @@ fn action_of(query: &str) -> Result<Action, Refusal> {
     }
 }
 
+/// Applies pushes in groups: while one group commits, the pushes that
+/// arrive meanwhile queue up and go together in the next, in one store call
+/// (one record batch, one UUID look-up, one credentials look-up per app),
+/// so the cost per push falls as the concurrency rises. The thread does the
+/// store work; request tasks only wait for their answer.
+pub(crate) struct PushBatcher {
+    sender: mpsc::Sender<PushJob>,
+}
+
+struct PushJob {
+    prepared: Prepared,
+    reply: oneshot::Sender<Result<(), Refusal>>,
+}
+
+/// Most pushes in one group.
+const MAX_GROUP: usize = 2_048;
+
+fn store_refusal(e: &StoreError) -> Refusal {
+    warn!(error = %e, "push: store failure");
+    Refusal(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        4,
+        "the store failed; nothing was written, push again".into(),
+    )
+}
+
+impl PushBatcher {
+    /// Starts the batching thread; it ends when the batcher is dropped.
+    pub(crate) fn spawn(
+        store: Arc<dyn Store>,
+        tokens: TokenSigner,
+        clock: Arc<dyn Clock>,
+        downloads: DownloadWaker,
+    ) -> PushBatcher {
+        let (sender, receiver) = mpsc::channel::<PushJob>();
+        let spawned = std::thread::Builder::new()
+            .name("telcdr-push".into())
+            .spawn(move || {
+                while let Ok(first) = receiver.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_GROUP {
+                        match receiver.try_recv() {
+                            Ok(job) => jobs.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    apply_group(&*store, &tokens, clock.now(), &downloads, jobs);
+                }
+            });
+        if let Err(e) = spawned {
+            warn!(error = %e, "cannot start the push thread; pushes will fail");
+        }
+        PushBatcher { sender }
+    }
+
+    /// Applies one push with whatever else is queued, once it is committed.
+    async fn submit(&self, prepared: Prepared) -> Result<(), Refusal> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || {
+            Refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                4,
+                "the push thread is gone; push again".into(),
+            )
+        };
+        self.sender
+            .send(PushJob { prepared, reply })
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+/// Checks credentials (one look-up per app of the group), answers refusals,
+/// and writes the rest in one store call.
+fn apply_group(
+    store: &dyn Store,
+    tokens: &TokenSigner,
+    now: i64,
+    downloads: &DownloadWaker,
+    jobs: Vec<PushJob>,
+) {
+    let mut auths: HashMap<i64, Result<Option<PushAuth>, String>> = HashMap::new();
+    let mut accepted = Vec::with_capacity(jobs.len());
+    for PushJob { prepared, reply } in jobs {
+        let sdk_app_id = prepared.sdk_app_id;
+        let auth = auths
+            .entry(sdk_app_id)
+            .or_insert_with(|| store.push_auth(sdk_app_id).map_err(|e| e.to_string()));
+        let checked = match auth {
+            Err(e) => Err(store_refusal(&StoreError::Database(e.clone()))),
+            Ok(None) => Err(Refusal(
+                StatusCode::FORBIDDEN,
+                3,
+                format!(
+                    "SdkAppId {sdk_app_id} accepts no pushes: configure it with `telcdr apps set {sdk_app_id} --push-auth none|basic|oauth2`"
+                ),
+            )),
+            Ok(Some(auth)) => {
+                check_credentials(auth, sdk_app_id, &prepared.authorization, tokens, now)
+                    .and(prepared.push)
+            }
+        };
+        match checked {
+            Ok(push) => accepted.push((push, reply)),
+            Err(refusal) => {
+                let _ = reply.send(Err(refusal));
+            }
+        }
+    }
+    if accepted.is_empty() {
+        return;
+    }
+    let has_download: Vec<bool> = accepted.iter().map(|(p, _)| p.download.is_some()).collect();
+    let (pushes, replies): (Vec<_>, Vec<_>) = accepted.into_iter().unzip();
+    match store.apply_pushes(pushes) {
+        Ok(outcomes) => {
+            let mut wake = false;
+            for ((reply, outcome), download) in replies.into_iter().zip(outcomes).zip(has_download)
+            {
+                wake |= download && outcome == PushOutcome::Applied;
+                let _ = reply.send(Ok(()));
+            }
+            if wake {
+                downloads.wake();
+            }
+        }
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(store_refusal(&e)));
+            }
+        }
+    }
+}
+
 /// The audio extension of a pushed URL's file, `mp3` when it names none
 /// (CCC's recordings are MP3).
 fn url_ext(url: &str) -> &'static str {
@@ -154,127 +359,44 @@ fn url_ext(url: &str) -> &'static str {
     }
 }
 
-impl App {
-    /// The blocking part of a push: who sent it, what it is, durably.
-    fn receive(&self, query: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
-        let inner = &self.inner;
-        let action = action_of(query)?;
-        let sdk_app_id = push_sdk_app_id(body).map_err(Refusal::bad)?;
-        let store_error = |e: StoreError| {
-            warn!(error = %e, "push: store failure");
-            Refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                4,
-                "the store failed; nothing was written, push again".into(),
-            )
-        };
-        let auth = inner.store.push_auth(sdk_app_id).map_err(store_error)?;
-        let Some(auth) = auth else {
-            return Err(Refusal(
-                StatusCode::FORBIDDEN,
-                3,
-                format!(
-                    "SdkAppId {sdk_app_id} accepts no pushes: configure it with `telcdr apps set {sdk_app_id} --push-auth none|basic|oauth2`"
-                ),
-            ));
-        };
-        self.check_push_credentials(&auth, sdk_app_id, headers)?;
-
-        let now = inner.clock.now();
-        let mut push = PushWrite {
-            uuid: headers
-                .get("X-TCCC-PUSH-UUID")
-                .and_then(|v| v.to_str().ok())
+/// Checks a push's credentials against its app's push auth.
+fn check_credentials(
+    auth: &PushAuth,
+    sdk_app_id: i64,
+    authorization: &str,
+    tokens: &TokenSigner,
+    now: i64,
+) -> Result<(), Refusal> {
+    let refused = |why: &str| Refusal(StatusCode::UNAUTHORIZED, 2, why.to_owned());
+    match auth {
+        PushAuth::Open => Ok(()),
+        PushAuth::Basic {
+            user,
+            password_hash,
+        } => {
+            let (got_user, got_password) = basic_credentials(authorization)
+                .ok_or_else(|| refused("this app's pushes need HTTP Basic credentials"))?;
+            if &got_user == user && secret_matches(password_hash, &got_password) {
+                Ok(())
+            } else {
+                Err(refused(
+                    "the user name or password does not match this app's",
+                ))
+            }
+        }
+        PushAuth::OAuth2 { secret_hash, .. } => {
+            let token = authorization
+                .strip_prefix("Bearer ")
                 .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned),
-            sdk_app_id,
-            received_at: now,
-            records: Vec::new(),
-            download: None,
-        };
-        match action {
-            Action::Cdr => {
-                let record = parse_record_line(body).map_err(|e| Refusal::bad(e.to_string()))?;
-                push.records.push(NewRecord::from_imported(&record));
-            }
-            Action::Record => {
-                let p = parse_record_push(body).map_err(Refusal::bad)?;
-                push.download = Some(NewDownload {
-                    file: DownloadFile::Named(format!(
-                        "{}.{}",
-                        p.record_id,
-                        url_ext(&p.record_url)
-                    )),
-                    session_id: p.session_id,
-                    url: p.record_url,
-                });
-            }
-            Action::Voicemail => {
-                let p = parse_voicemail_push(body).map_err(Refusal::bad)?;
-                push.download = Some(NewDownload {
-                    file: DownloadFile::Voicemail {
-                        ext: url_ext(&p.record_url).to_owned(),
-                    },
-                    session_id: p.session_id,
-                    url: p.record_url,
-                });
-            }
-        }
-        let downloads = push.download.is_some();
-        let outcome = inner.store.apply_push(push).map_err(store_error)?;
-        if outcome == PushOutcome::Applied && downloads {
-            inner.downloads.wake();
-        }
-        Ok(())
-    }
-
-    fn check_push_credentials(
-        &self,
-        auth: &PushAuth,
-        sdk_app_id: i64,
-        headers: &HeaderMap,
-    ) -> Result<(), Refusal> {
-        let refused = |why: &str| Refusal(StatusCode::UNAUTHORIZED, 2, why.to_owned());
-        let authorization = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        match auth {
-            PushAuth::Open => Ok(()),
-            PushAuth::Basic {
-                user,
-                password_hash,
-            } => {
-                let (got_user, got_password) = basic_credentials(authorization)
-                    .ok_or_else(|| refused("this app's pushes need HTTP Basic credentials"))?;
-                if &got_user == user && secret_matches(password_hash, &got_password) {
-                    Ok(())
-                } else {
-                    Err(refused(
-                        "the user name or password does not match this app's",
-                    ))
-                }
-            }
-            PushAuth::OAuth2 { secret_hash, .. } => {
-                let token = authorization
-                    .strip_prefix("Bearer ")
-                    .map(str::trim)
-                    .ok_or_else(|| {
-                        refused("this app's pushes need a bearer token from /push/oauth2/token")
-                    })?;
-                let now = self.inner.clock.now();
-                if self
-                    .inner
-                    .tokens
-                    .verify(token, sdk_app_id, secret_hash, now)
-                {
-                    Ok(())
-                } else {
-                    Err(refused(
-                        "the bearer token is not valid for this app (expired, altered or issued for another)",
-                    ))
-                }
+                .ok_or_else(|| {
+                    refused("this app's pushes need a bearer token from /push/oauth2/token")
+                })?;
+            if tokens.verify(token, sdk_app_id, secret_hash, now) {
+                Ok(())
+            } else {
+                Err(refused(
+                    "the bearer token is not valid for this app (expired, altered or issued for another)",
+                ))
             }
         }
     }

@@ -212,16 +212,21 @@ async fn unsigned_tampered_expired_and_missing_links_are_refused() {
     }
 
     // The object gone from the media store, its row still there: 404.
-    let media = server.media.clone();
-    let key = url
-        .split_once("/media/")
-        .unwrap()
-        .1
-        .split_once('?')
-        .unwrap()
-        .0
-        .to_owned();
-    blocking(move || media.delete(&ObjectKey::parse(&key).unwrap()).unwrap()).await;
+    let (store, media) = (server.store.clone(), server.media.clone());
+    let session = call.session_id.clone();
+    let record_id = call.record_id.clone();
+    blocking(move || {
+        let row = store
+            .media_for_sessions(APP, &[&session])
+            .unwrap()
+            .into_iter()
+            .find(|m| m.name == format!("{record_id}.wav"))
+            .unwrap();
+        media
+            .delete(&ObjectKey::parse(&row.object_key).unwrap())
+            .unwrap()
+    })
+    .await;
     assert_eq!(server.fetch(&url, None).await.status, 404);
 }
 

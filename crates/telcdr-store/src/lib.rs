@@ -417,6 +417,9 @@ pub trait Store: Send + Sync + 'static {
     /// (sdk_app_id, name), and marks their apps as having media.
     fn put_media(&self, objects: Vec<MediaObject>) -> Result<(), StoreError>;
 
+    /// One media row by its name, as a `/media` link names it.
+    fn find_media(&self, sdk_app_id: i64, name: &str) -> Result<Option<MediaObject>, StoreError>;
+
     /// The media held for some sessions of one app.
     fn media_for_sessions(
         &self,
@@ -512,9 +515,20 @@ pub trait Store: Send + Sync + 'static {
     /// The app whose OAuth 2.0 client id this is.
     fn push_client(&self, client_id: &str) -> Result<Option<(i64, PushAuth)>, StoreError>;
 
-    /// Applies a push durably: its records and its download, unless its
-    /// UUID was applied before. Returns once committed.
-    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError>;
+    /// Applies pushes durably in one transaction: each push's records and
+    /// download, unless its UUID was applied before (or earlier in the same
+    /// batch). Returns one outcome per push, in order, once committed.
+    /// Records of a batch are written as one batch (a later push of a
+    /// session replaces an earlier one).
+    fn apply_pushes(&self, pushes: Vec<PushWrite>) -> Result<Vec<PushOutcome>, StoreError>;
+
+    /// [`Store::apply_pushes`] of one push.
+    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError> {
+        Ok(self
+            .apply_pushes(vec![push])?
+            .pop()
+            .unwrap_or(PushOutcome::Duplicate))
+    }
 
     /// Up to `limit` pending downloads due at `now`, oldest first.
     fn due_downloads(&self, now: i64, limit: usize) -> Result<Vec<Download>, StoreError>;

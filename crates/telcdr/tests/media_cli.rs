@@ -206,7 +206,7 @@ fn import_media_stores_good_files_rejects_liars_and_links_late_records() {
         assert_eq!(store.list_pending_media().unwrap().len(), 1);
     }
 
-    // b's record arrives: its recording is linked.
+    // b's record arrives: its recording is linked...
     let late = dir.path().join("late.jsonl");
     std::fs::write(&late, format!("{late_line}\n")).unwrap();
     let out = telcdr(&data, &["import", late.to_str().unwrap()]);
@@ -216,10 +216,11 @@ fn import_media_stores_good_files_rejects_liars_and_links_late_records() {
         assert!(store.list_pending_media().unwrap().is_empty());
         let held = store.media_for_sessions(APP, &[&b.cdr.session_id]).unwrap();
         assert_eq!(held.len(), 1);
-        assert_eq!(
-            held[0].object_key,
-            format!("pending/{}.wav", b.cdr.record_id)
-        );
+        // ...and moved from pending/ to its dated key.
+        let key = format!("{APP}/{}/{}.wav", date_path(b.cdr.time), b.cdr.record_id);
+        assert_eq!(held[0].object_key, key);
+        assert!(media_files(&data).contains(&key));
+        assert!(!media_files(&data).iter().any(|f| f.starts_with("pending/")));
     }
 
     // Media for records imported in an earlier run: found by RecordId and

@@ -138,6 +138,19 @@ pub(crate) fn put_media(client: &mut PgClient, objects: &[MediaObject]) -> Resul
     Ok(())
 }
 
+pub(crate) fn find_media(
+    client: &mut PgClient,
+    sdk_app_id: i64,
+    name: &str,
+) -> Result<Option<MediaObject>, StoreError> {
+    Ok(client
+        .query_opt(
+            &format!("SELECT {MEDIA_COLUMNS} FROM media WHERE sdk_app_id = $1 AND name = $2"),
+            &[&sdk_app_id, &name],
+        )?
+        .map(|row| media_row(&row)))
+}
+
 pub(crate) fn media_for_sessions(
     client: &mut PgClient,
     sdk_app_id: i64,

@@ -380,6 +380,11 @@ impl Store for PgStore {
         })
     }
 
+    fn find_media(&self, sdk_app_id: i64, name: &str) -> Result<Option<MediaObject>, StoreError> {
+        self.readers
+            .with(|client| media::find_media(client, sdk_app_id, name))
+    }
+
     fn media_for_sessions(
         &self,
         sdk_app_id: i64,
@@ -502,9 +507,10 @@ impl Store for PgStore {
             .with(|client| push::push_client(client, client_id))
     }
 
-    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError> {
-        self.writer.call(push.records.len().max(1), move |conn| {
-            push::apply_push(conn.client()?, &push)
+    fn apply_pushes(&self, pushes: Vec<PushWrite>) -> Result<Vec<PushOutcome>, StoreError> {
+        let weight = pushes.iter().map(|p| p.records.len()).sum::<usize>().max(1);
+        self.writer.call(weight, move |conn| {
+            push::apply_pushes(conn.client()?, &pushes)
         })
     }
 

@@ -8,7 +8,10 @@ use super::PgClient;
 use super::media::mark_has_media;
 use super::records::write_records;
 use crate::rules::{push_auth_columns as auth_columns, push_auth_from as auth_from};
-use crate::{Download, DownloadCounts, DownloadFile, PushAuth, PushOutcome, PushWrite, StoreError};
+use crate::{
+    Download, DownloadCounts, DownloadFile, NewDownload, NewRecord, PushAuth, PushOutcome,
+    PushWrite, StoreError,
+};
 
 pub(crate) fn push_auth(
     client: &mut PgClient,
@@ -72,54 +75,94 @@ pub(crate) fn push_client(
         }))
 }
 
-pub(crate) fn apply_push(
+pub(crate) fn apply_pushes(
     client: &mut PgClient,
-    push: &PushWrite,
-) -> Result<PushOutcome, StoreError> {
-    if let Some(uuid) = &push.uuid {
-        let fresh = client.execute(
-            "INSERT INTO push_seen (uuid, sdk_app_id, received_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (uuid) DO NOTHING",
-            &[uuid, &push.sdk_app_id, &push.received_at],
-        )?;
-        if fresh == 0 {
-            return Ok(PushOutcome::Duplicate);
+    pushes: &[PushWrite],
+) -> Result<Vec<PushOutcome>, StoreError> {
+    // Every UUID of the group in one statement; those it inserted are new.
+    let (mut uuids, mut apps, mut times) = (Vec::new(), Vec::new(), Vec::new());
+    for p in pushes {
+        if let Some(uuid) = &p.uuid {
+            uuids.push(uuid.as_str());
+            apps.push(p.sdk_app_id);
+            times.push(p.received_at);
         }
     }
-    if !push.records.is_empty() {
-        write_records(client, &push.records)?;
+    let mut inserted: std::collections::HashSet<String> = if uuids.is_empty() {
+        Default::default()
+    } else {
+        client
+            .query(
+                "INSERT INTO push_seen (uuid, sdk_app_id, received_at) \
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) \
+                 ON CONFLICT (uuid) DO NOTHING RETURNING uuid",
+                &[&uuids, &apps, &times],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let mut outcomes = Vec::with_capacity(pushes.len());
+    let mut fresh = Vec::with_capacity(pushes.len());
+    for p in pushes {
+        // A UUID counts once: the first push that carries it, if it is new.
+        let new = p.uuid.as_ref().is_none_or(|u| inserted.remove(u));
+        if new {
+            outcomes.push(PushOutcome::Applied);
+            fresh.push(p);
+        } else {
+            outcomes.push(PushOutcome::Duplicate);
+        }
     }
-    if let Some(download) = &push.download {
-        let name = match &download.file {
-            DownloadFile::Named(name) => name.clone(),
-            DownloadFile::Voicemail { ext } => {
-                // Numbering must not race another process's voicemail of
-                // the same session: the records lock serialises writers.
-                client.execute("SELECT pg_advisory_xact_lock($1)", &[&super::LOCK_RECORDS])?;
-                let prefix = format!("{}.voicemail.", download.session_id);
-                let n: i64 = client
-                    .query_one(
-                        "SELECT count(*) FROM download WHERE sdk_app_id = $1 AND session_id = $2 \
-                         AND starts_with(name, $3)",
-                        &[&push.sdk_app_id, &download.session_id, &prefix],
-                    )?
-                    .get(0);
-                format!("{prefix}{n}.{ext}")
-            }
-        };
-        client.execute(
-            "INSERT INTO download (sdk_app_id, session_id, name, url, next_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
-            &[
-                &push.sdk_app_id,
-                &download.session_id,
-                &name,
-                &download.url,
-                &push.received_at,
-            ],
-        )?;
+    let records: Vec<NewRecord> = fresh
+        .iter()
+        .flat_map(|p| p.records.iter().cloned())
+        .collect();
+    if !records.is_empty() {
+        write_records(client, &records)?;
     }
-    Ok(PushOutcome::Applied)
+    for push in fresh {
+        if let Some(download) = &push.download {
+            queue_download(client, push, download)?;
+        }
+    }
+    Ok(outcomes)
+}
+
+fn queue_download(
+    client: &mut PgClient,
+    push: &PushWrite,
+    download: &NewDownload,
+) -> Result<(), StoreError> {
+    let name = match &download.file {
+        DownloadFile::Named(name) => name.clone(),
+        DownloadFile::Voicemail { ext } => {
+            // Numbering must not race another process's voicemail of the
+            // same session: the records lock serialises writers.
+            client.execute("SELECT pg_advisory_xact_lock($1)", &[&super::LOCK_RECORDS])?;
+            let prefix = format!("{}.voicemail.", download.session_id);
+            let n: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM download WHERE sdk_app_id = $1 AND session_id = $2 \
+                     AND starts_with(name, $3)",
+                    &[&push.sdk_app_id, &download.session_id, &prefix],
+                )?
+                .get(0);
+            format!("{prefix}{n}.{ext}")
+        }
+    };
+    client.execute(
+        "INSERT INTO download (sdk_app_id, session_id, name, url, next_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+        &[
+            &push.sdk_app_id,
+            &download.session_id,
+            &name,
+            &download.url,
+            &push.received_at,
+        ],
+    )?;
+    Ok(())
 }
 
 fn download_row(r: &Row) -> Download {

@@ -124,6 +124,19 @@ pub(crate) fn put_media(conn: &Connection, objects: &[MediaObject]) -> Result<()
     Ok(())
 }
 
+pub(crate) fn find_media(
+    conn: &Connection,
+    sdk_app_id: i64,
+    name: &str,
+) -> Result<Option<MediaObject>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE sdk_app_id = ?1 AND name = ?2"
+        ))?
+        .query_row(params![sdk_app_id, name], media_row)
+        .optional()?)
+}
+
 pub(crate) fn media_for_sessions(
     conn: &Connection,
     sdk_app_id: i64,

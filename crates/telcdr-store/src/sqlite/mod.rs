@@ -37,12 +37,13 @@ pub use schema::SCHEMA_VERSION;
 /// CLI command next to a running server) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Page size of a new database. Bodies are ~2 KiB and an import batch
-/// touches most pages of the random-order indexes (session id, phones); big
-/// pages mean fewer B-tree splits and fewer WAL frames per record, which
-/// made a 1M-record import about 60% faster than 4 KiB pages. Reads are
-/// served from the OS page cache either way.
-const PAGE_SIZE: i64 = 65_536;
+/// Default page size of a new database. Bodies are ~2 KiB and an import
+/// batch touches most pages of the random-order indexes (session id,
+/// phones); big pages mean fewer B-tree splits and fewer WAL frames per
+/// record, which made a 1M-record import about 60% faster than 4 KiB pages.
+/// Small transactions (pushes) pay for it: each commit writes whole pages
+/// to the WAL. Reads are served from the OS page cache either way.
+pub const DEFAULT_PAGE_SIZE: u32 = 65_536;
 
 /// Requested memory map of each reader (SQLite lowers it to its limit).
 const READER_MMAP_BYTES: i64 = 1 << 40;
@@ -65,6 +66,9 @@ pub struct SqliteOptions {
     pub synchronous_full: bool,
     /// Page cache of each connection, in MiB.
     pub cache_mib: u32,
+    /// Page size of a new database, bytes (a power of two, 512 to 65536);
+    /// an existing database keeps its own.
+    pub page_size: u32,
 }
 
 impl Default for SqliteOptions {
@@ -73,6 +77,7 @@ impl Default for SqliteOptions {
             readers: 4,
             synchronous_full: true,
             cache_mib: 64,
+            page_size: DEFAULT_PAGE_SIZE,
         }
     }
 }
@@ -128,7 +133,7 @@ impl SqliteStore {
         let mut conn = Connection::open(path).map_err(open_error)?;
         configure(&conn, &options).map_err(open_error)?;
         // Takes effect only while the file is empty (before WAL mode).
-        conn.pragma_update(None, "page_size", PAGE_SIZE)
+        conn.pragma_update(None, "page_size", i64::from(options.page_size))
             .map_err(open_error)?;
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
@@ -331,6 +336,11 @@ impl Store for SqliteStore {
         })
     }
 
+    fn find_media(&self, sdk_app_id: i64, name: &str) -> Result<Option<MediaObject>, StoreError> {
+        self.readers
+            .with(|conn| media::find_media(conn, sdk_app_id, name))
+    }
+
     fn media_for_sessions(
         &self,
         sdk_app_id: i64,
@@ -451,10 +461,10 @@ impl Store for SqliteStore {
         self.readers.with(|conn| push::push_client(conn, client_id))
     }
 
-    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError> {
-        self.writer.call(push.records.len().max(1), move |conn| {
-            push::apply_push(conn, &push)
-        })
+    fn apply_pushes(&self, pushes: Vec<PushWrite>) -> Result<Vec<PushOutcome>, StoreError> {
+        let weight = pushes.iter().map(|p| p.records.len()).sum::<usize>().max(1);
+        self.writer
+            .call(weight, move |conn| push::apply_pushes(conn, &pushes))
     }
 
     fn due_downloads(&self, now: i64, limit: usize) -> Result<Vec<Download>, StoreError> {

@@ -7,7 +7,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::media::mark_has_media;
 use super::records::write_records;
 use crate::rules::{push_auth_columns as auth_columns, push_auth_from as auth_from};
-use crate::{Download, DownloadCounts, DownloadFile, PushAuth, PushOutcome, PushWrite, StoreError};
+use crate::{
+    Download, DownloadCounts, DownloadFile, NewDownload, NewRecord, PushAuth, PushOutcome,
+    PushWrite, StoreError,
+};
 
 pub(crate) fn push_auth(
     conn: &Connection,
@@ -74,49 +77,76 @@ pub(crate) fn push_client(
     }))
 }
 
-pub(crate) fn apply_push(conn: &Connection, push: &PushWrite) -> Result<PushOutcome, StoreError> {
-    if let Some(uuid) = &push.uuid {
-        let fresh = conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO push_seen (uuid, sdk_app_id, received_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![uuid, push.sdk_app_id, push.received_at])?;
-        if fresh == 0 {
-            return Ok(PushOutcome::Duplicate);
+pub(crate) fn apply_pushes(
+    conn: &Connection,
+    pushes: &[PushWrite],
+) -> Result<Vec<PushOutcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(pushes.len());
+    let mut fresh = Vec::with_capacity(pushes.len());
+    for push in pushes {
+        if let Some(uuid) = &push.uuid {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO push_seen (uuid, sdk_app_id, received_at) \
+                     VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![uuid, push.sdk_app_id, push.received_at])?;
+            if inserted == 0 {
+                outcomes.push(PushOutcome::Duplicate);
+                continue;
+            }
+        }
+        outcomes.push(PushOutcome::Applied);
+        fresh.push(push);
+    }
+    // One record batch for the whole group: buckets and look-ups amortised.
+    let records: Vec<NewRecord> = fresh
+        .iter()
+        .flat_map(|p| p.records.iter().cloned())
+        .collect();
+    if !records.is_empty() {
+        write_records(conn, &records)?;
+    }
+    for push in fresh {
+        if let Some(download) = &push.download {
+            queue_download(conn, push, download)?;
         }
     }
-    if !push.records.is_empty() {
-        write_records(conn, &push.records)?;
-    }
-    if let Some(download) = &push.download {
-        let name = match &download.file {
-            DownloadFile::Named(name) => name.clone(),
-            DownloadFile::Voicemail { ext } => {
-                let prefix = format!("{}.voicemail.", download.session_id);
-                let n: i64 = conn
-                    .prepare_cached(
-                        "SELECT count(*) FROM download WHERE sdk_app_id = ?1 AND session_id = ?2 \
-                         AND substr(name, 1, length(?3)) = ?3",
-                    )?
-                    .query_row(params![push.sdk_app_id, download.session_id, prefix], |r| {
-                        r.get(0)
-                    })?;
-                format!("{prefix}{n}.{ext}")
-            }
-        };
-        conn.prepare_cached(
-            "INSERT INTO download (sdk_app_id, session_id, name, url, next_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        )?
-        .execute(params![
-            push.sdk_app_id,
-            download.session_id,
-            name,
-            download.url,
-            push.received_at
-        ])?;
-    }
-    Ok(PushOutcome::Applied)
+    Ok(outcomes)
+}
+
+fn queue_download(
+    conn: &Connection,
+    push: &PushWrite,
+    download: &NewDownload,
+) -> Result<(), StoreError> {
+    let name = match &download.file {
+        DownloadFile::Named(name) => name.clone(),
+        DownloadFile::Voicemail { ext } => {
+            let prefix = format!("{}.voicemail.", download.session_id);
+            let n: i64 = conn
+                .prepare_cached(
+                    "SELECT count(*) FROM download WHERE sdk_app_id = ?1 AND session_id = ?2 \
+                     AND substr(name, 1, length(?3)) = ?3",
+                )?
+                .query_row(params![push.sdk_app_id, download.session_id, prefix], |r| {
+                    r.get(0)
+                })?;
+            format!("{prefix}{n}.{ext}")
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO download (sdk_app_id, session_id, name, url, next_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        push.sdk_app_id,
+        download.session_id,
+        name,
+        download.url,
+        push.received_at
+    ])?;
+    Ok(())
 }
 
 pub(crate) fn due_downloads(
