@@ -39,6 +39,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Import call records from JSON Lines files ("-" reads standard input)
     Import(commands::import::ImportArgs),
+    /// Export an app's records as JSON Lines (which import reads back) or CSV
+    Export(commands::export::ExportArgs),
     /// Write realistic synthetic call records as JSON Lines
     Generate(commands::generate::GenerateArgs),
     /// Manage API keys (SecretId/SecretKey) and the SdkAppIds they reach
@@ -58,6 +60,9 @@ enum Command {
     /// Apply the apps' retention settings now and print what was removed
     /// (`serve` does this in the background every retention.interval_seconds)
     Retention(commands::retention::RetentionArgs),
+    /// Pull an app's records, recordings and transcripts from Tencent Cloud
+    /// CCC (or another telcdr) into this store, resumably
+    Sync(commands::sync::SyncArgs),
     /// Print the merged configuration (defaults, file, environment, flags)
     Config,
 }
@@ -85,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => args.media.clone(),
         Command::Erase(args) => args.media.clone(),
         Command::Retention(args) => args.media.clone(),
+        Command::Sync(args) => args.media.clone(),
         _ => None,
     };
     let flags = FlagOverrides {
@@ -97,12 +103,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => commands::serve::run(&config, &args),
         Command::Import(args) => commands::import::run(&config, &args),
+        Command::Export(args) => commands::export::run(&config, &args),
         Command::Generate(args) => commands::generate::run(&args),
         Command::Keys { command } => commands::keys::run(&config, &command),
         Command::Migrate(args) => commands::migrate::run(&config, &args),
         Command::Apps { command } => commands::apps::run(&config, &command),
         Command::Erase(args) => commands::erase::run(&config, &args),
         Command::Retention(_) => commands::retention::run(&config),
+        Command::Sync(args) => commands::sync::run(&config, &args),
         Command::Config => {
             print!("{}", config.to_toml()?);
             Ok(ExitCode::SUCCESS)

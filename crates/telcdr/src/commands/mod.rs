@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod erase;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod keys;
@@ -9,6 +10,7 @@ pub mod media;
 pub mod migrate;
 pub mod retention;
 pub mod serve;
+pub mod sync;
 
 use std::sync::Arc;
 
