@@ -23,3 +23,4 @@ pub const INTERNAL_ERROR_DB_ERROR: &str = "InternalError.DBError";
 pub const UNSUPPORTED_OPERATION: &str = "UnsupportedOperation";
 pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFound";
 pub const FAILED_OPERATION_SESSION_NOT_EXISTS: &str = "FailedOperation.SessionNotExists";
+pub const UNAUTHORIZED_OPERATION: &str = "UnauthorizedOperation";

@@ -32,4 +32,4 @@ pub use params::{Param, Params, params};
 pub use request::{Auth, Envelope, Limits, RawRequest, check_transport, decode, language_hint};
 pub use response::{CONTENT_TYPE, error_body, new_request_id, success_body};
 pub use sign::SignatureMethod;
-pub use verify::verify;
+pub use verify::{verify, verify_with_token};

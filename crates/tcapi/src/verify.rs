@@ -17,11 +17,26 @@ use crate::sign::{
 };
 use crate::{ApiError, Auth, Envelope, RawRequest};
 
-/// Verifies the envelope's signature with the caller's SecretKey.
+/// Verifies the envelope's signature with the caller's SecretKey, for a
+/// permanent key: a Token is refused.
 pub fn verify(
     envelope: &Envelope,
     raw: &RawRequest,
     secret_key: &str,
+    now: i64,
+    max_skew_seconds: i64,
+) -> Result<(), ApiError> {
+    verify_with_token(envelope, raw, secret_key, None, now, max_skew_seconds)
+}
+
+/// Verifies the envelope's signature, then its Token: `expected_token` is
+/// the Token of temporary credentials (which must come with it), None for
+/// a permanent key (which must come without).
+pub fn verify_with_token(
+    envelope: &Envelope,
+    raw: &RawRequest,
+    secret_key: &str,
+    expected_token: Option<&str>,
     now: i64,
     max_skew_seconds: i64,
 ) -> Result<(), ApiError> {
@@ -63,15 +78,27 @@ pub fn verify(
     if !ok {
         return Err(ApiError::signature_failure());
     }
-    if envelope.token.is_some() {
-        // Keys issued by `telcdr keys` are permanent; temporary credentials
-        // come with the console's STS and are refused until then.
-        return Err(ApiError::token_failure(
-            "This server issued no temporary credentials, so the Token cannot be valid; call without a Token using a permanent key.",
-            "本服务未签发临时凭证，Token 无效；请使用永久密钥且不携带 Token。",
-        ));
+    match (expected_token, envelope.token.as_deref()) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(ApiError::token_failure(
+            "A permanent key takes no Token; send the Token only with the temporary credentials it was issued with.",
+            "永久密钥不需要 Token；Token 只能与签发它的临时凭证一起使用。",
+        )),
+        (Some(_), None) => Err(ApiError::token_failure(
+            "Temporary credentials need their Token (X-TC-Token).",
+            "临时凭证需要携带其 Token（X-TC-Token）。",
+        )),
+        (Some(expected), Some(got)) => {
+            if bool::from(expected.as_bytes().ct_eq(got.as_bytes())) {
+                Ok(())
+            } else {
+                Err(ApiError::token_failure(
+                    "The Token does not belong to these temporary credentials.",
+                    "Token 与该临时凭证不匹配。",
+                ))
+            }
+        }
     }
-    Ok(())
 }
 
 /// The Host header as received, then without its `:port`.

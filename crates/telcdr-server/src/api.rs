@@ -37,6 +37,22 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // A person typing the server's address: the console (design.md §3).
+    if method == Method::GET
+        && uri.query().is_none_or(|q| !q.contains("Action="))
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+        && !headers.contains_key(header::AUTHORIZATION)
+    {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::FOUND;
+        response
+            .headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/console/"));
+        return response;
+    }
     let started = Instant::now();
     let request_id = tcapi::new_request_id();
     let config = &app.inner.config;
@@ -150,30 +166,59 @@ impl App {
         let envelope = decoded?;
         outcome.action = Some(envelope.action.clone());
 
-        let key = inner
-            .store
-            .find_key(&envelope.secret_id)
-            .map_err(|e| {
-                warn!(error = %e, "key look-up failed");
-                ApiError::internal(tcapi::codes::INTERNAL_ERROR_DB_ERROR)
-            })?
-            .filter(|key| key.enabled)
-            .ok_or_else(ApiError::secret_id_not_found)?;
         let now = inner.clock.now();
-        tcapi::verify(
+        // Temporary credentials (the console's) are derived, not stored.
+        let (secret_key, account_id, token, expires) = if envelope
+            .secret_id
+            .starts_with(crate::temp_credentials::PREFIX)
+        {
+            let issued = inner
+                .temp_credentials
+                .resolve(&envelope.secret_id)
+                .ok_or_else(ApiError::secret_id_not_found)?;
+            let account = crate::temp_credentials::TempCredentials::account_of(&envelope.secret_id)
+                .ok_or_else(ApiError::secret_id_not_found)?;
+            (
+                issued.secret_key,
+                account,
+                Some(issued.token),
+                Some(issued.expires),
+            )
+        } else {
+            let key = inner
+                .store
+                .find_key(&envelope.secret_id)
+                .map_err(|e| {
+                    warn!(error = %e, "key look-up failed");
+                    ApiError::internal(tcapi::codes::INTERNAL_ERROR_DB_ERROR)
+                })?
+                .filter(|key| key.enabled)
+                .ok_or_else(ApiError::secret_id_not_found)?;
+            (key.secret_key, key.account_id, None, None)
+        };
+        tcapi::verify_with_token(
             &envelope,
             raw,
-            &key.secret_key,
+            &secret_key,
+            token.as_deref(),
             now,
             config.max_skew_seconds,
         )?;
+        if let Some(expires) = expires.filter(|e| now > *e) {
+            return Err(ApiError::token_failure(
+                format!(
+                    "These temporary credentials expired at {expires} (now {now}); sign in again for new ones."
+                ),
+                format!("临时凭证已于 {expires} 过期（当前 {now}）；请重新登录获取新的凭证。"),
+            ));
+        }
 
         let action = actions::find(&envelope.action)
             .ok_or_else(|| ApiError::invalid_action(&envelope.action))?;
         if envelope.version != VERSION {
             return Err(ApiError::no_such_version(&envelope.version, VERSION));
         }
-        if !inner.limiter.try_acquire(key.account_id, action.name) {
+        if !inner.limiter.try_acquire(account_id, action.name) {
             return Err(ApiError::request_limit_exceeded(inner.limiter.per_second()));
         }
 
@@ -183,7 +228,9 @@ impl App {
         let ctx = ActionContext {
             store: inner.store.as_ref(),
             media: &inner.media,
-            account_id: key.account_id,
+            account_id,
+            temporary: expires.is_some(),
+            temp_credentials: &inner.temp_credentials,
             now,
             query_limits: &config.query,
             signer: &inner.signer,

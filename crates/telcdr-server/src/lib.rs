@@ -1,6 +1,7 @@
 //! The telcdr HTTP server: Tencent Cloud API 3.0 at `/`, one module per
 //! action, keys, tenancy and rate limits; signed media links at `/media/`;
-//! CCC's data push at `/push` (with its download worker); `/healthz`.
+//! CCC's data push at `/push` (with its download worker); the web console
+//! at `/console/`; `/healthz`.
 //!
 //! The entry point [`serve`] takes a bound listener and a shutdown future, so
 //! tests run the real server on `127.0.0.1:0` in-process and the binary runs
@@ -14,6 +15,7 @@
 pub mod actions;
 mod api;
 mod clock;
+mod console;
 pub mod downloads;
 pub mod keys;
 mod media_route;
@@ -24,6 +26,7 @@ pub mod push_auth;
 mod rate_limit;
 pub mod relocate;
 mod secrets;
+pub mod temp_credentials;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use secrets::ServerSecrets;
@@ -109,6 +112,7 @@ struct AppInner {
     tokens: TokenSigner,
     downloads: DownloadWaker,
     pushes: push::PushBatcher,
+    temp_credentials: temp_credentials::TempCredentials,
 }
 
 impl App {
@@ -151,6 +155,7 @@ impl App {
                 protector: NumberProtector::new(&secrets.number_protection),
                 tokens,
                 downloads,
+                temp_credentials: temp_credentials::TempCredentials::new(&secrets.temp_credentials),
             }),
         }
     }
@@ -177,6 +182,9 @@ impl App {
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/", any(api::handle))
+        .route("/console", get(console::redirect))
+        .route("/console/", get(console::index))
+        .route("/console/{name}", get(console::asset))
         .route("/media/{*key}", get(media_route::handle))
         .route("/push", post(push::handle))
         .route("/push/oauth2/token", post(push::token))

@@ -1,6 +1,6 @@
 //! The server's own secrets, kept in the store so every process sharing it
 //! signs and masks alike: the key that signs `/media` links, the key of
-//! the number-protection hash and the key of push bearer tokens. Made once, on first start.
+//! the number-protection hash and the keys of push bearer tokens and of temporary credentials. Made once, on first start.
 
 use telcdr_store::{Store, StoreError};
 
@@ -9,6 +9,7 @@ use crate::keys::random_string;
 const LINK_SETTING: &str = "secret.media_links";
 const PROTECTION_SETTING: &str = "secret.number_protection";
 const PUSH_TOKEN_SETTING: &str = "secret.push_tokens";
+const TEMP_CREDENTIALS_SETTING: &str = "secret.temp_credentials";
 
 /// Key material of one server.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct ServerSecrets {
     pub number_protection: Vec<u8>,
     /// HMAC key of the data push's OAuth 2.0 bearer tokens.
     pub push_tokens: Vec<u8>,
+    /// HMAC key of temporary credentials (the console's).
+    pub temp_credentials: Vec<u8>,
 }
 
 impl std::fmt::Debug for ServerSecrets {
@@ -41,6 +44,9 @@ impl ServerSecrets {
                 .into_bytes(),
             push_tokens: store
                 .ensure_setting(PUSH_TOKEN_SETTING, &random_string(43))?
+                .into_bytes(),
+            temp_credentials: store
+                .ensure_setting(TEMP_CREDENTIALS_SETTING, &random_string(43))?
                 .into_bytes(),
         })
     }

@@ -77,6 +77,26 @@ impl CdrQuery {
     }
 }
 
+/// Filters DescribeTelCdr lacks, for the console's search (a telcdr
+/// extension). Each list, when not empty, keeps records whose column is one
+/// of its values; lists combine with AND, and with the query's filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraFilters {
+    pub directions: Vec<i64>,
+    pub end_statuses: Vec<i64>,
+    pub seat_mails: Vec<String>,
+    pub skill_group_ids: Vec<i64>,
+}
+
+impl ExtraFilters {
+    pub fn is_empty(&self) -> bool {
+        self.directions.is_empty()
+            && self.end_statuses.is_empty()
+            && self.seat_mails.is_empty()
+            && self.skill_group_ids.is_empty()
+    }
+}
+
 /// One page of records with the exact number of matches in the window.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CdrPage {
@@ -342,6 +362,11 @@ pub trait Store: Send + Sync + 'static {
     /// Answers one query: exact total plus the requested page.
     fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError>;
 
+    /// [`Store::query_cdrs`] with the console's extra filters. With extra
+    /// filters it reads the window's rows (no per-filter counts are kept):
+    /// meant for people at a console, not for the API's hot path.
+    fn search_cdrs(&self, query: &CdrQuery, extra: &ExtraFilters) -> Result<CdrPage, StoreError>;
+
     /// Number of records of all tenants.
     fn record_count(&self) -> Result<u64, StoreError>;
 
@@ -359,6 +384,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Looks a key up by SecretId, enabled or not.
     fn find_key(&self, secret_id: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// The SdkAppIds an account owns, ascending.
+    fn apps_of_account(&self, account_id: i64) -> Result<Vec<i64>, StoreError>;
 
     /// Whether `account_id` owns `sdk_app_id`.
     fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError>;

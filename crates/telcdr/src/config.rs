@@ -222,7 +222,7 @@ impl Default for SqliteConfig {
         SqliteConfig {
             readers: 4,
             cache_mib: 64,
-            page_size_kib: 64,
+            page_size_kib: 16,
         }
     }
 }

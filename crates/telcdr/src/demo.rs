@@ -131,6 +131,8 @@ pub fn print_instructions(key: &DemoKey, addr: SocketAddr) {
         key.calls, key.sdk_app_id
     );
     println!();
+    println!("Console: http://{addr}/console/ (sign in with the key below)");
+    println!();
     println!("Demo credentials (the SDK snippet and tccli read them from the environment):");
     println!();
     println!("  export TENCENTCLOUD_SECRET_ID={}", key.secret_id);

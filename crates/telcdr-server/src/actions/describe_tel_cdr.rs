@@ -105,7 +105,7 @@ pub(crate) fn cdr_list_object(total: u64, records: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn normalized_phones(phones: &[String]) -> Result<Vec<String>, ActionError> {
+pub(crate) fn normalized_phones(phones: &[String]) -> Result<Vec<String>, ActionError> {
     if phones.len() > MAX_FILTER_ENTRIES {
         return Err(ActionError::invalid(
             format!(

@@ -6,6 +6,7 @@
 //! it knows nothing of HTTP, signatures or SQL. Its errors are
 //! [`ActionError`], converted into Tencent error codes at this boundary.
 
+mod console;
 mod describe_call_info;
 mod describe_protected_tel_cdr;
 mod describe_session_detail;
@@ -25,6 +26,7 @@ use tracing::error;
 use crate::QueryLimits;
 use crate::present::{LinkMinter, Presenter};
 use crate::protect::NumberProtector;
+use crate::temp_credentials::TempCredentials;
 
 /// What an action sees of the request and the server.
 pub struct ActionContext<'a> {
@@ -33,6 +35,10 @@ pub struct ActionContext<'a> {
     pub media: &'a MediaStore,
     /// The verified caller's account.
     pub account_id: i64,
+    /// The caller signed with temporary credentials (the console's).
+    pub temporary: bool,
+    /// Issues temporary credentials.
+    pub temp_credentials: &'a TempCredentials,
     /// Unix seconds, from the server's clock.
     pub now: i64,
     pub query_limits: &'a QueryLimits,
@@ -91,6 +97,10 @@ pub static ACTIONS: &[ActionDef] = &[
     describe_call_info::ACTION,
     live_calls::CALL_IN_METRICS,
     live_calls::ACTIVE_SESSIONS,
+    // telcdr's own, for the console.
+    console::ISSUE_CREDENTIALS,
+    console::SEARCH,
+    console::OVERVIEW,
 ];
 
 /// Looks an action up by its exact name.
@@ -113,6 +123,9 @@ pub enum ActionError {
     /// A thing asked for is not there (`ResourceNotFound`).
     #[error("{en}")]
     NotFound { en: String, zh: String },
+    /// The caller may not do this (`UnauthorizedOperation`).
+    #[error("{en}")]
+    Unauthorized { en: String, zh: String },
     /// An action telcdr cannot answer by its nature (`UnsupportedOperation`).
     #[error("{en}")]
     Unsupported { en: String, zh: String },
@@ -150,6 +163,9 @@ impl From<ActionError> for ApiError {
             ),
             ActionError::NotFound { en, zh } => {
                 ApiError::new(tcapi::codes::RESOURCE_NOT_FOUND, en, zh)
+            }
+            ActionError::Unauthorized { en, zh } => {
+                ApiError::new(tcapi::codes::UNAUTHORIZED_OPERATION, en, zh)
             }
             ActionError::Unsupported { en, zh } => {
                 ApiError::new(tcapi::codes::UNSUPPORTED_OPERATION, en, zh)

@@ -277,6 +277,8 @@ pub struct Call<'a> {
     pub language: Option<&'static str>,
     pub method: http::Method,
     pub tamper: bool,
+    /// `X-TC-Token` of temporary credentials.
+    pub token: Option<String>,
 }
 
 impl TestServer {
@@ -293,6 +295,7 @@ impl TestServer {
             language: None,
             method: http::Method::POST,
             tamper: false,
+            token: None,
         }
     }
 
@@ -339,6 +342,19 @@ impl RawReply {
 }
 
 impl TestServer {
+    /// Sends a request as built and returns the plain answer.
+    pub async fn send_raw(&self, request: http::Request<Full<Bytes>>) -> RawReply {
+        let response = self.client.request(request).await.expect("transport");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        RawReply {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
     /// GETs `url` (absolute), with a `Range` header when given.
     pub async fn fetch(&self, url: &str, range: Option<&str>) -> RawReply {
         let mut request = http::Request::get(url);
@@ -461,6 +477,11 @@ impl Call<'_> {
         self
     }
     /// Changes the body after signing.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
     pub fn tampered(mut self) -> Self {
         self.tamper = true;
         self
@@ -524,6 +545,9 @@ impl Call<'_> {
                     .header("X-TC-Version", &self.version)
                     .header("X-TC-Timestamp", self.timestamp.to_string())
                     .header("X-TC-TraceId", "trace-0001");
+                if let Some(token) = &self.token {
+                    builder = builder.header("X-TC-Token", token);
+                }
                 if let Some(language) = self.language {
                     builder = builder.header("X-TC-Language", language);
                 }

@@ -22,6 +22,7 @@ mod push;
 mod query;
 mod records;
 mod schema;
+mod search;
 
 use std::time::Duration;
 
@@ -29,9 +30,9 @@ use postgres::{Client, Config, NoTls};
 
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
-    ApiKey, AppSettings, AppView, CdrPage, CdrQuery, Download, DownloadCounts, KeyCreated, KeyInfo,
-    MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushWrite, RecordKey, Store,
-    StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
+    ApiKey, AppSettings, AppView, CdrPage, CdrQuery, Download, DownloadCounts, ExtraFilters,
+    KeyCreated, KeyInfo, MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushWrite,
+    RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
 };
 pub use pool::PgClient;
 use pool::PgPool;
@@ -251,6 +252,14 @@ impl Store for PgStore {
         self.readers.with(|client| query::query_cdrs(client, query))
     }
 
+    fn search_cdrs(&self, query: &CdrQuery, extra: &ExtraFilters) -> Result<CdrPage, StoreError> {
+        if extra.is_empty() {
+            return self.query_cdrs(query);
+        }
+        self.readers
+            .with(|client| search::search_cdrs(client, query, extra))
+    }
+
     fn record_count(&self) -> Result<u64, StoreError> {
         self.readers.with(|client| {
             let row = client.query_one(
@@ -281,6 +290,19 @@ impl Store for PgStore {
     fn find_key(&self, secret_id: &str) -> Result<Option<ApiKey>, StoreError> {
         self.readers
             .with(|client| keys::find_key(client, secret_id))
+    }
+
+    fn apps_of_account(&self, account_id: i64) -> Result<Vec<i64>, StoreError> {
+        self.readers.with(|client| {
+            Ok(client
+                .query(
+                    "SELECT sdk_app_id FROM account_app WHERE account_id = $1 ORDER BY sdk_app_id",
+                    &[&account_id],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
     }
 
     fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError> {
