@@ -7,19 +7,12 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{telcdr, text, wav};
+use common::{telcdr, text, unix_now, wav};
 use telcdr_model::{ImportedRecord, normalize_phone, parse_record_line};
 use telcdr_store::{Store, StoreOptions, StoreUrl};
 
 const APP: i64 = 1_400_000_000;
 const DAY: i64 = 86_400;
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// Generated records ending at `until`, written to `calls.jsonl`.
 fn records(dir: &Path, count: u32, days: u32, until: i64) -> (PathBuf, Vec<ImportedRecord>) {

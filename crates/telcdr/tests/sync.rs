@@ -15,19 +15,12 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{BIN, telcdr, text, wav};
+use common::{BIN, telcdr, text, unix_now, wav};
 use serde_json::{Value, json};
 use telcdr_store::{CdrQuery, Store, StoreOptions, StoreUrl};
 
 const APP: i64 = 1_400_000_000;
 const DAY: i64 = 86_400;
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// What the upstream is given to import.
 struct Data {

@@ -361,19 +361,8 @@ impl TestServer {
         if let Some(range) = range {
             request = request.header("Range", range);
         }
-        let response = self
-            .client
-            .request(request.body(Full::new(Bytes::new())).unwrap())
+        self.send_raw(request.body(Full::new(Bytes::new())).unwrap())
             .await
-            .expect("transport");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        RawReply {
-            status,
-            headers,
-            bytes,
-        }
     }
 }
 
@@ -384,19 +373,8 @@ impl TestServer {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = self
-            .client
-            .request(request.body(Full::new(Bytes::from(body.to_vec()))).unwrap())
+        self.send_raw(request.body(Full::new(Bytes::from(body.to_vec()))).unwrap())
             .await
-            .expect("transport");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        RawReply {
-            status,
-            headers,
-            bytes,
-        }
     }
 }
 

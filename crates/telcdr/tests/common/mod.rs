@@ -42,3 +42,11 @@ pub fn wav(samples: u32, seed: u8) -> Vec<u8> {
     out.extend((0..data).map(|i| (i as u8).wrapping_mul(seed)));
     out
 }
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
