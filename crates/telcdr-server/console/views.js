@@ -519,9 +519,11 @@ function party(number, protectedId) {
 function callRow(ctx, r) {
   const href = ctx.href(`call/${encodeURIComponent(r.SessionId)}`, { t: r.Time });
   const agent = r.SeatUser && (r.SeatUser.Name || r.SeatUser.Mail);
+  // Tags for what telcdr holds (and so the console can play); "ext" for a recording kept elsewhere.
   const media = [];
-  if (r.RecordURL) media.push(h("span", { class: "tag", title: "Recording" }, "rec"));
-  if (r.AsrStatus === "Complete") media.push(h("span", { class: "tag", title: "Transcript" }, "text"));
+  if (r.RecordURL && sameOrigin(r.RecordURL)) media.push(h("span", { class: "tag", title: "Recording held by telcdr" }, "rec"));
+  else if (r.RecordURL) media.push(h("span", { class: "tag ext", title: "Recording kept outside telcdr" }, "ext"));
+  if (r.AsrStatus === "Complete" && sameOrigin(r.AsrUrl)) media.push(h("span", { class: "tag", title: "Transcript" }, "text"));
   if (r.VoicemailRecordURL && r.VoicemailRecordURL.length) media.push(h("span", { class: "tag", title: "Voicemail" }, "vm"));
   const link = h("a", { href, class: "row-link", "aria-label": `Call of ${fmtDateTime(r.Time)} from ${party(r.Caller, r.ProtectedCaller)} to ${party(r.Callee, r.ProtectedCallee)}, ${statusText(r.EndStatus, r.EndStatusString)}` }, fmtShort(r.Time));
   const tr = h(
@@ -611,7 +613,9 @@ function recordingSection(rec, asr) {
   const node = h("section", { class: "card media", "aria-labelledby": "rec-title" }, h("h2", { id: "rec-title" }, "Recording and transcript"));
   let cleanup = () => {};
   let audio = null;
-  if (rec.RecordURL) {
+  if (rec.RecordURL && !sameOrigin(rec.RecordURL)) {
+    node.append(h("p", { class: "notice" }, "The recording is kept outside telcdr, at ", externalLink(rec.RecordURL), ". The console plays the recordings telcdr holds."));
+  } else if (rec.RecordURL) {
     audio = h("audio", { id: "call-audio", controls: true, preload: "metadata", src: rec.RecordURL, "aria-label": "Call recording" });
     const speed = h("select", { id: "p-speed", "aria-label": "Playback speed" }, [0.75, 1, 1.25, 1.5, 2].map((s) => option(s, `${s}×`, 1)));
     speed.addEventListener("change", () => (audio.playbackRate = Number(speed.value)));
@@ -639,6 +643,8 @@ function recordingSection(rec, asr) {
     cleanup = t.cleanup;
   } else if (rec.AsrStatus === "Processing") {
     node.append(notice("The transcript is still being processed."));
+  } else if (rec.AsrUrl && !sameOrigin(rec.AsrUrl)) {
+    node.append(h("p", { class: "notice" }, "telcdr holds no transcript of this call; one is kept at ", externalLink(rec.AsrUrl), "."));
   } else if (rec.RecordURL) {
     node.append(notice("There is no transcript of this recording."));
   }
@@ -732,7 +738,7 @@ function transcriptList(rec, asr, audio) {
 /** Scrolls a scrollable list (not the page) so that `item` is visible. */
 function keepInView(list, item) {
   if (list.scrollHeight <= list.clientHeight) return;
-  const top = item.offsetTop - list.offsetTop;
+  const top = item.getBoundingClientRect().top - list.getBoundingClientRect().top + list.scrollTop;
   if (top < list.scrollTop || top + item.offsetHeight > list.scrollTop + list.clientHeight) {
     list.scrollTop = Math.max(0, top - list.clientHeight / 3);
   }
@@ -898,6 +904,7 @@ function legsSection(rec) {
 }
 
 function sameOrigin(url) {
+  if (!url) return false;
   try {
     return new URL(url, location.href).origin === location.origin;
   } catch {
@@ -905,13 +912,27 @@ function sameOrigin(url) {
   }
 }
 
+/**
+ * A player for a recording telcdr holds (a same-origin /media link); a link
+ * for one kept elsewhere, which the console cannot play (it loads media from
+ * its own origin only).
+ */
+function externalLink(url) {
+  let where = url;
+  try {
+    where = new URL(url).host || url;
+  } catch {
+    /* keep the text */
+  }
+  return h("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "url", title: url }, where);
+}
+
 function legAudio(url, label) {
-  const audio = h("audio", { controls: true, preload: sameOrigin(url) ? "metadata" : "none", src: url, "aria-label": label, class: "leg-audio" });
+  if (!sameOrigin(url)) return h("p", { class: "small muted" }, "Kept outside telcdr, at ", externalLink(url), ".");
+  const audio = h("audio", { controls: true, preload: "metadata", src: url, "aria-label": label, class: "leg-audio" });
   const err = h("p", { class: "form-error small", role: "alert" });
   audio.addEventListener("error", () => {
-    err.textContent = sameOrigin(url)
-      ? "This recording could not be loaded (its link may have expired: reload the page)."
-      : "This recording is kept elsewhere and could not be loaded from here.";
+    err.textContent = "This recording could not be loaded (its link may have expired: reload the page).";
   });
   return h("div", { class: "player" }, audio, err);
 }
