@@ -99,23 +99,6 @@ impl Presenter<'_> {
             }
         }
     }
-
-    /// A link to the held object named `name`, if any of `media` is it.
-    pub fn link_for(&self, media: &[&MediaObject], name: &str) -> Option<String> {
-        media
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| self.links.link(m.sdk_app_id, &m.name))
-    }
-
-    /// The protected form of a number, or the number itself when numbers
-    /// are not masked; returns (plain, protected).
-    pub fn number(&self, number: &str) -> (String, String) {
-        match self.protector {
-            Some(p) => (String::new(), p.protect(self.sdk_app_id, number)),
-            None => (number.to_owned(), String::new()),
-        }
-    }
 }
 
 fn str_field<'v>(object: &'v Map<String, Value>, name: &str) -> &'v str {

@@ -68,14 +68,6 @@ impl TokenSigner {
         )
     }
 
-    /// The SdkAppId a token was issued for, if it is well-formed (the
-    /// caller then looks up that app's secret hash and calls [`verify`]).
-    ///
-    /// [`verify`]: TokenSigner::verify
-    pub fn app_of(token: &str) -> Option<i64> {
-        token.split('.').next()?.parse().ok()
-    }
-
     /// Whether `token` is valid at `now` for `sdk_app_id` and the client
     /// secret whose hash is `secret_hash`.
     pub fn verify(&self, token: &str, sdk_app_id: i64, secret_hash: &str, now: i64) -> bool {
@@ -117,7 +109,6 @@ mod tests {
     fn tokens_carry_app_expiry_and_secret() {
         let signer = TokenSigner::new(b"k");
         let token = signer.issue(7, 100, "h1");
-        assert_eq!(TokenSigner::app_of(&token), Some(7));
         assert!(signer.verify(&token, 7, "h1", 100));
         assert!(!signer.verify(&token, 7, "h1", 101), "expired");
         assert!(!signer.verify(&token, 8, "h1", 50), "another app");

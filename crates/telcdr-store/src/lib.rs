@@ -389,7 +389,9 @@ pub trait Store: Send + Sync + 'static {
     fn apps_of_account(&self, account_id: i64) -> Result<Vec<i64>, StoreError>;
 
     /// Whether `account_id` owns `sdk_app_id`.
-    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError>;
+    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError> {
+        Ok(self.app_view(account_id, sdk_app_id)?.is_some())
+    }
 
     /// Every key, oldest first.
     fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
@@ -549,14 +551,6 @@ pub trait Store: Send + Sync + 'static {
     /// Records of a batch are written as one batch (a later push of a
     /// session replaces an earlier one).
     fn apply_pushes(&self, pushes: Vec<PushWrite>) -> Result<Vec<PushOutcome>, StoreError>;
-
-    /// [`Store::apply_pushes`] of one push.
-    fn apply_push(&self, push: PushWrite) -> Result<PushOutcome, StoreError> {
-        Ok(self
-            .apply_pushes(vec![push])?
-            .pop()
-            .unwrap_or(PushOutcome::Duplicate))
-    }
 
     /// Up to `limit` pending downloads due at `now`, oldest first.
     fn due_downloads(&self, now: i64, limit: usize) -> Result<Vec<Download>, StoreError>;

@@ -15,11 +15,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tcapi::{Field, Ty};
 use telcdr_model::end_status_string;
-use telcdr_store::{CdrQuery, ExtraFilters};
+use telcdr_store::ExtraFilters;
 
-use super::describe_tel_cdr::{cdr_list_object, normalized_phones};
-use super::records::present_bodies;
-use super::window::{TIME_STAMP, check_page, check_window};
+use super::describe_tel_cdr;
+use super::window::{TIME_STAMP, check_window};
 use super::{ActionContext, ActionDef, ActionError, typed};
 
 /// Longest life of temporary credentials, seconds (Tencent's STS: 12 h).
@@ -104,18 +103,12 @@ pub(crate) const SEARCH: ActionDef = ActionDef {
     run: search,
 };
 
+/// DescribeTelCdr's request and the console's filters.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct SearchRequest {
-    sdk_app_id: i64,
-    start_time_stamp: i64,
-    end_time_stamp: i64,
-    page_size: i64,
-    page_number: i64,
-    #[serde(default)]
-    phones: Vec<String>,
-    #[serde(default)]
-    session_ids: Vec<String>,
+    #[serde(flatten)]
+    cdr: describe_tel_cdr::Request,
     #[serde(default)]
     directions: Vec<i64>,
     #[serde(default)]
@@ -136,18 +129,10 @@ fn bounded<T>(name: &str, list: &[T]) -> Result<(), ActionError> {
     Ok(())
 }
 
+/// DescribeTelCdr's answer (same checks, order and presentation) with the
+/// console's filters applied too.
 fn search(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, ActionError> {
     let req: SearchRequest = typed(params)?;
-    let (offset, limit) = check_page(req.page_size, req.page_number)?;
-    check_window(
-        req.start_time_stamp,
-        req.end_time_stamp,
-        ctx.now,
-        ctx.query_limits,
-        &TIME_STAMP,
-    )?;
-    let phones = normalized_phones(&req.phones)?;
-    bounded("SessionIds", &req.session_ids)?;
     bounded("Directions", &req.directions)?;
     bounded("EndStatuses", &req.end_statuses)?;
     bounded("SeatMails", &req.seat_mails)?;
@@ -158,32 +143,13 @@ fn search(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, Ac
             format!("Directions 只能包含 0（呼入）和 1（呼出），当前有 {d}。"),
         ));
     }
-    let view = ctx.app(req.sdk_app_id)?;
-    let page = ctx.store.search_cdrs(
-        &CdrQuery {
-            sdk_app_id: req.sdk_app_id,
-            start: req.start_time_stamp,
-            end: req.end_time_stamp,
-            phones,
-            session_ids: req.session_ids,
-            offset,
-            limit,
-        },
-        &ExtraFilters {
-            directions: req.directions,
-            end_statuses: req.end_statuses,
-            seat_mails: req.seat_mails,
-            skill_group_ids: req.skill_group_ids,
-        },
-    )?;
-    let records = present_bodies(
-        ctx,
-        req.sdk_app_id,
-        &view,
-        view.settings.number_protection,
-        page.records,
-    )?;
-    Ok(cdr_list_object(page.total, &records))
+    let extra = ExtraFilters {
+        directions: req.directions,
+        end_statuses: req.end_statuses,
+        seat_mails: req.seat_mails,
+        skill_group_ids: req.skill_group_ids,
+    };
+    describe_tel_cdr::answer(ctx, req.cdr, &extra, false)
 }
 
 #[rustfmt::skip]

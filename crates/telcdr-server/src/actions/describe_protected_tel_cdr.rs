@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 use tcapi::{Field, Ty};
+use telcdr_store::ExtraFilters;
 
 use super::describe_tel_cdr::answer;
 use super::{ActionContext, ActionDef, ActionError, typed};
@@ -33,5 +34,5 @@ fn run(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, Actio
         });
     }
     // DescribeTelCdr's request without its filters.
-    answer(ctx, typed(params)?, true)
+    answer(ctx, typed(params)?, &ExtraFilters::default(), true)
 }

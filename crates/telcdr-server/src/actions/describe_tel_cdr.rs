@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tcapi::{Field, Ty};
 use telcdr_model::normalize_phone;
-use telcdr_store::CdrQuery;
+use telcdr_store::{CdrQuery, ExtraFilters};
 
 use super::records::present_bodies;
 use super::window::{TIME_STAMP, check_page, check_window};
@@ -51,14 +51,16 @@ pub(crate) struct Request {
 }
 
 fn run(ctx: &ActionContext, params: Map<String, Value>) -> Result<Vec<u8>, ActionError> {
-    answer(ctx, typed(params)?, false)
+    answer(ctx, typed(params)?, &ExtraFilters::default(), false)
 }
 
 /// A page of records with its total; numbers masked when the app asks for
-/// it or `always_protect` (DescribeProtectedTelCdr) says so.
+/// it or `always_protect` (DescribeProtectedTelCdr) says so. `extra` holds
+/// the console's filters (TelcdrSearchCdrs), empty for Tencent's actions.
 pub(crate) fn answer(
     ctx: &ActionContext,
     req: Request,
+    extra: &ExtraFilters,
     always_protect: bool,
 ) -> Result<Vec<u8>, ActionError> {
     let (offset, limit) = check_page(req.page_size, req.page_number)?;
@@ -73,7 +75,7 @@ pub(crate) fn answer(
     check_session_ids(&req.session_ids)?;
     let view = ctx.app(req.sdk_app_id)?;
 
-    let page = ctx.store.query_cdrs(&CdrQuery {
+    let query = CdrQuery {
         sdk_app_id: req.sdk_app_id,
         start: req.start_time_stamp,
         end: req.end_time_stamp,
@@ -81,7 +83,8 @@ pub(crate) fn answer(
         session_ids: req.session_ids,
         offset,
         limit,
-    })?;
+    };
+    let page = ctx.store.search_cdrs(&query, extra)?;
     let protect = always_protect || view.settings.number_protection;
     let records = present_bodies(ctx, req.sdk_app_id, &view, protect, page.records)?;
     Ok(cdr_list_object(page.total, &records))
@@ -105,7 +108,7 @@ pub(crate) fn cdr_list_object(total: u64, records: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-pub(crate) fn normalized_phones(phones: &[String]) -> Result<Vec<String>, ActionError> {
+fn normalized_phones(phones: &[String]) -> Result<Vec<String>, ActionError> {
     if phones.len() > MAX_FILTER_ENTRIES {
         return Err(ActionError::invalid(
             format!(

@@ -84,19 +84,6 @@ pub(crate) fn find_key(
     }))
 }
 
-pub(crate) fn account_owns(
-    client: &mut PgClient,
-    account_id: i64,
-    sdk_app_id: i64,
-) -> Result<bool, StoreError> {
-    Ok(client
-        .query_opt(
-            "SELECT 1 FROM account_app WHERE sdk_app_id = $1 AND account_id = $2",
-            &[&sdk_app_id, &account_id],
-        )?
-        .is_some())
-}
-
 pub(crate) fn list_keys(client: &mut PgClient) -> Result<Vec<KeyInfo>, StoreError> {
     let mut apps: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for row in client.query(

@@ -305,11 +305,6 @@ impl Store for PgStore {
         })
     }
 
-    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError> {
-        self.readers
-            .with(|client| keys::account_owns(client, account_id, sdk_app_id))
-    }
-
     fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
         self.readers.with(keys::list_keys)
     }

@@ -86,19 +86,6 @@ pub(crate) fn find_key(conn: &Connection, secret_id: &str) -> Result<Option<ApiK
     Ok(key)
 }
 
-pub(crate) fn account_owns(
-    conn: &Connection,
-    account_id: i64,
-    sdk_app_id: i64,
-) -> Result<bool, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT 1 FROM account_app WHERE sdk_app_id = ?1 AND account_id = ?2")?;
-    Ok(stmt
-        .query_row([sdk_app_id, account_id], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
 /// Every key, oldest first (ties in creation order), each with its account's
 /// SdkAppIds in ascending order.
 pub(crate) fn list_keys(conn: &Connection) -> Result<Vec<KeyInfo>, StoreError> {

@@ -267,11 +267,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn account_owns(&self, account_id: i64, sdk_app_id: i64) -> Result<bool, StoreError> {
-        self.readers
-            .with(|conn| keys::account_owns(conn, account_id, sdk_app_id))
-    }
-
     fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
         self.readers.with(keys::list_keys)
     }
