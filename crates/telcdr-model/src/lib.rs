@@ -36,6 +36,7 @@ pub mod asr;
 pub mod cdr;
 pub mod end_status;
 pub mod generate;
+mod line;
 pub mod media_name;
 pub mod phone;
 pub mod push;

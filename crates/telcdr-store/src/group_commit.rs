@@ -27,6 +27,8 @@ pub(crate) trait TxConnection: Send + 'static {
     fn commit(&mut self) -> Result<(), String>;
     /// Undoes the open transaction, if any.
     fn rollback(&mut self) -> Result<(), String>;
+    /// Runs once after the last job, outside any transaction.
+    fn close(&mut self) {}
 }
 
 /// Upper bound on the records one group takes before committing, so a flood
@@ -161,6 +163,7 @@ fn run<C: TxConnection>(mut conn: C, jobs: Receiver<Box<dyn WriteJob<C>>>) {
             job.finish(if failed { Ok(()) } else { commit });
         }
     }
+    conn.close();
 }
 
 /// Runs a group in one transaction. Returns which jobs failed (and were left

@@ -1,7 +1,8 @@
 //! Acknowledged writes survive `kill -9`: a child process writes batches and
 //! prints each acknowledgement; the parent kills it at a random moment,
 //! reopens the store and checks that every acknowledged record is there and
-//! that the bucket counts still agree with the rows.
+//! that the bucket counts still agree with the rows. Every other round the
+//! child writes as a bulk load (rollback journal, `SqliteOptions::bulk_load`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,6 +15,7 @@ use telcdr_store::{CdrQuery, NewRecord, Store};
 const APP: i64 = 1_400_000_000;
 const T0: i64 = 1_790_000_000;
 const CHILD_ENV: &str = "TELCDR_KILL9_CHILD_DB";
+const CHILD_BULK_ENV: &str = "TELCDR_KILL9_CHILD_BULK";
 
 fn record(seq: u64) -> NewRecord {
     let session_id = format!("kill9-{seq:08}");
@@ -55,7 +57,11 @@ fn kill9_child_writer() {
     let Ok(db) = std::env::var(CHILD_ENV) else {
         panic!("run only by kill9_keeps_every_acknowledged_record");
     };
-    let store = SqliteStore::open(Path::new(&db), SqliteOptions::default()).unwrap();
+    let options = SqliteOptions {
+        bulk_load: std::env::var_os(CHILD_BULK_ENV).is_some(),
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(Path::new(&db), options).unwrap();
     let stdout = std::io::stdout();
     let mut seq = 0u64;
     loop {
@@ -75,7 +81,11 @@ fn kill9_keeps_every_acknowledged_record() {
     for round in 0..8u64 {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("telcdr.db");
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        if round % 2 == 1 {
+            command.env(CHILD_BULK_ENV, "1");
+        }
+        let mut child = command
             .args([
                 "--ignored",
                 "--exact",

@@ -72,6 +72,14 @@ pub struct SqliteOptions {
     /// Page size of a new database, bytes (a power of two, 512 to 65536);
     /// an existing database keeps its own.
     pub page_size: u32,
+    /// Opened for a bulk load (`telcdr import`): while no other connection
+    /// has the file open, write through a rollback journal instead of the
+    /// WAL, and go back to the WAL on close. WAL writes every page twice
+    /// (to the log, then to the file at checkpoint); a rollback journal
+    /// writes new pages once and journals only the pages a commit changes.
+    /// Commits stay as durable. While it lasts, other processes cannot open
+    /// the store (they wait, then fail with "database is locked").
+    pub bulk_load: bool,
 }
 
 impl Default for SqliteOptions {
@@ -81,6 +89,7 @@ impl Default for SqliteOptions {
             synchronous_full: true,
             cache_mib: 64,
             page_size: DEFAULT_PAGE_SIZE,
+            bulk_load: false,
         }
     }
 }
@@ -115,6 +124,37 @@ impl TxConnection for Connection {
         }
         self.execute_batch("ROLLBACK").map_err(|e| e.to_string())
     }
+
+    /// Leaves the file in WAL mode after a bulk load; should this fail, the
+    /// next open sets it anyway.
+    fn close(&mut self) {
+        let mode: rusqlite::Result<String> =
+            self.pragma_query_value(None, "journal_mode", |row| row.get(0));
+        if mode.is_ok_and(|m| !m.eq_ignore_ascii_case("wal")) {
+            let _ = self.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
+                row.get::<_, String>(0)
+            });
+        }
+    }
+}
+
+/// Switches a bulk load to a rollback journal, unless another connection
+/// has the file open (leaving WAL needs exclusive access): then the load
+/// goes through the WAL as usual, without waiting for the others.
+fn use_rollback_journal(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let switched: rusqlite::Result<String> =
+        conn.pragma_update_and_check(None, "journal_mode", "DELETE", |row| row.get(0));
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    match switched {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 // rusqlite errors become database errors; the message is all callers use.
@@ -130,7 +170,13 @@ impl SqliteStore {
     pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         let open_error = |e: rusqlite::Error| StoreError::Open {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason: match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy) => format!(
+                    "{e}: another process holds it (an import into a store no server had \
+                     open keeps it until the import ends)"
+                ),
+                _ => e.to_string(),
+            },
         };
 
         let mut conn = Connection::open(path).map_err(open_error)?;
@@ -161,6 +207,9 @@ impl SqliteStore {
         // two cores: it competes with the import's parser.)
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)
             .map_err(open_error)?;
+        if options.bulk_load {
+            use_rollback_journal(&conn).map_err(open_error)?;
+        }
         schema::migrate(&mut conn)?;
 
         let mut readers = Vec::with_capacity(options.readers.max(1));

@@ -504,3 +504,80 @@ fn extreme_windows() {
         );
     }
 }
+
+fn journal_mode(path: &Path) -> String {
+    Connection::open(path)
+        .unwrap()
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap()
+}
+
+fn open_bulk(path: &Path) -> SqliteStore {
+    SqliteStore::open(
+        path,
+        SqliteOptions {
+            readers: 1,
+            bulk_load: true,
+            ..SqliteOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_bulk_load_writes_through_a_rollback_journal_and_leaves_wal_behind() {
+    let (_dir, path) = temp();
+    drop(open(&path));
+    assert_eq!(journal_mode(&path), "wal");
+
+    let store = open_bulk(&path);
+    // While the bulk store is open the file is in rollback-journal mode
+    // (a plain reader sees it without switching it).
+    let mode: String = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap()
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+    store
+        .put_records(
+            (0..500)
+                .map(|i| rec(APP, &format!("s{i}"), T0 + i))
+                .collect(),
+        )
+        .unwrap();
+    assert_eq!(
+        store.query_cdrs(&window(APP, T0, T0 + 1000)).unwrap().total,
+        500
+    );
+    drop(store);
+
+    assert_eq!(journal_mode(&path), "wal");
+    let store = open(&path);
+    assert_eq!(
+        store.query_cdrs(&window(APP, T0, T0 + 1000)).unwrap().total,
+        500
+    );
+}
+
+#[test]
+fn a_bulk_load_beside_another_open_store_stays_on_the_wal_without_waiting() {
+    let (_dir, path) = temp();
+    let server = open(&path);
+    server.put_records(vec![rec(APP, "first", T0)]).unwrap();
+
+    let started = std::time::Instant::now();
+    let bulk = open_bulk(&path);
+    assert!(
+        started.elapsed() < BUSY_TIMEOUT / 2,
+        "the bulk open waited for the other store"
+    );
+    bulk.put_records(vec![rec(APP, "second", T0 + 1)]).unwrap();
+    // Both see both records: the file never left WAL mode.
+    assert_eq!(
+        server.query_cdrs(&window(APP, T0, T0 + 10)).unwrap().total,
+        2
+    );
+    assert_eq!(bulk.query_cdrs(&window(APP, T0, T0 + 10)).unwrap().total, 2);
+    drop(bulk);
+    assert_eq!(journal_mode(&path), "wal");
+}

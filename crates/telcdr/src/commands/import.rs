@@ -1,7 +1,8 @@
 //! `telcdr import`: JSON Lines of TelCdrInfo (plus `SdkAppId`) into the store.
 //!
-//! A reader thread parses and validates lines into batches while this thread
-//! writes them, so parsing and SQLite use both cores. A bad line is reported
+//! Parser threads validate chunks of lines (`chunks`) while this thread
+//! writes them in input order in batches, so parsing and the store use
+//! every core. A bad line is reported
 //! with its file, line number and reason and nothing of it is written; the
 //! good lines around it are. A record counts as imported only once the batch
 //! holding it is durable.
@@ -12,7 +13,7 @@
 //! and linked when its record arrives.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -22,10 +23,12 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use telcdr_media::MediaStore;
 use telcdr_model::media_name::MediaName;
-use telcdr_model::parse_record_line;
 use telcdr_store::{NewRecord, Store, WriteOutcome};
 
 use super::media::{self as media_files, Owners};
+use chunks::ParsedChunks;
+
+mod chunks;
 use crate::config::Config;
 
 #[derive(clap::Args)]
@@ -52,14 +55,18 @@ pub struct Summary {
     pub rejected: u64,
 }
 
-/// A message from the reader thread.
+/// Parser threads at most: past four, the store's writer cannot keep up
+/// anyway.
+const MAX_PARSERS: usize = 4;
+
+/// A message from the batching thread.
 enum Parsed {
     Batch(Vec<NewRecord>),
     Rejected { line: u64, reason: String },
 }
 
 pub fn run(config: &Config, args: &ImportArgs) -> Result<ExitCode> {
-    let store = super::open_store(config)?;
+    let store = super::open_store_for_bulk_load(config)?;
     // Open the media store first: a bad media setting should stop the
     // import before any record is written.
     let media = match &args.media {
@@ -130,14 +137,25 @@ pub fn import_file(
     };
     let progress = progress_bar(size);
     let mut summary = Summary::default();
+    // The store's writer needs a core of its own: with more parsers than
+    // spare cores they would take turns with it, and writing is the
+    // longer half.
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .clamp(1, MAX_PARSERS);
     // One batch queued while one is written: parsing and writing overlap,
     // and at most three batches (~130 MB each at the default size) are held.
     let (tx, rx) = mpsc::sync_channel::<Parsed>(1);
 
     let read_result = std::thread::scope(|scope| -> Result<()> {
-        let reader = scope.spawn({
+        let batcher = scope.spawn({
             let progress = progress.clone();
-            move || read_lines(input, batch_size, &tx, &progress)
+            move || {
+                let mut chunks = ParsedChunks::start(scope, input, parsers, &progress);
+                let read = make_batches(&mut chunks, batch_size, &tx);
+                chunks.stop().map_err(io::Error::other)?;
+                read
+            }
         });
         let mut write_error = None;
         for message in rx.iter() {
@@ -166,9 +184,9 @@ pub fn import_file(
                 },
             }
         }
-        // Dropping the receiver stops the reader at its next send.
+        // Dropping the receiver stops the batcher at its next send.
         drop(rx);
-        let read = reader
+        let read = batcher
             .join()
             .map_err(|_| anyhow!("the reader thread of {name} panicked"))?;
         if let Some(e) = write_error {
@@ -188,6 +206,46 @@ pub fn import_file(
     Ok(summary)
 }
 
+/// Gathers the parsed chunks, in order, into batches of `batch_size` and
+/// sends them with the rejected lines, numbered in the whole input. The
+/// lines read before a read error are still sent.
+fn make_batches(
+    chunks: &mut ParsedChunks,
+    batch_size: usize,
+    tx: &mpsc::SyncSender<Parsed>,
+) -> io::Result<()> {
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut line_base = 0u64;
+    let mut result = Ok(());
+    while let Some(chunk) = chunks.next_chunk() {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        for (line, reason) in chunk.rejected {
+            let line = line_base + line;
+            if tx.send(Parsed::Rejected { line, reason }).is_err() {
+                return Ok(());
+            }
+        }
+        line_base += chunk.lines;
+        batch.extend(chunk.records);
+        if batch.len() >= batch_size {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+            if tx.send(Parsed::Batch(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Parsed::Batch(batch));
+    }
+    result
+}
+
 /// Writes one batch, first noting its records' ids for the media import.
 fn write_batch(
     store: &dyn Store,
@@ -198,55 +256,6 @@ fn write_batch(
         owners.learn(&batch);
     }
     store.put_records(batch)
-}
-
-fn read_lines(
-    input: Box<dyn Read + Send>,
-    batch_size: usize,
-    tx: &mpsc::SyncSender<Parsed>,
-    progress: &ProgressBar,
-) -> io::Result<()> {
-    let mut reader = BufReader::with_capacity(1 << 20, input);
-    let mut line = Vec::with_capacity(4096);
-    let mut batch = Vec::with_capacity(batch_size);
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        progress.inc(read as u64);
-        let text = line.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        match parse_record_line(text) {
-            Ok(record) => {
-                batch.push(NewRecord::from_imported(&record));
-                if batch.len() >= batch_size {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                    if tx.send(Parsed::Batch(full)).is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            Err(reason) => {
-                let message = Parsed::Rejected {
-                    line: number,
-                    reason: reason.to_string(),
-                };
-                if tx.send(message).is_err() {
-                    return Ok(());
-                }
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = tx.send(Parsed::Batch(batch));
-    }
-    Ok(())
 }
 
 /// A bar over the file's bytes, or a spinner for standard input; indicatif

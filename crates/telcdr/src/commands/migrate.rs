@@ -40,7 +40,9 @@ pub fn run(config: &Config, args: &MigrateArgs) -> Result<ExitCode> {
     let options = config.store_options();
     let source = telcdr_store::open(&from, &options)
         .with_context(|| format!("opening the source store {}", from.display()))?;
-    let target = telcdr_store::open(&to, &options)
+    let mut target_options = options.clone();
+    target_options.sqlite.bulk_load = true;
+    let target = telcdr_store::open(&to, &target_options)
         .with_context(|| format!("opening the target store {}", to.display()))?;
 
     let meta = source.export_meta()?;

@@ -30,6 +30,15 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     )?)
 }
 
+/// Opens the configured store for a bulk load (`import`): a SQLite store
+/// no other process has open writes through a rollback journal meanwhile
+/// (see `SqliteOptions::bulk_load`).
+pub fn open_store_for_bulk_load(config: &Config) -> Result<Arc<dyn Store>> {
+    let mut options = config.store_options();
+    options.sqlite.bulk_load = true;
+    Ok(telcdr_store::open(&config.store_url(), &options)?)
+}
+
 /// Unix seconds now.
 pub fn unix_now() -> i64 {
     use telcdr_server::Clock;
