@@ -278,13 +278,7 @@ pub fn run(config: &Config, args: &SyncArgs) -> Result<ExitCode> {
         };
     }
 
-    // A one-off sync is a bulk load; one that follows runs beside a server
-    // for good and must not keep it out.
-    let store = if args.follow {
-        super::open_store(config)?
-    } else {
-        super::open_store_for_bulk_load(config)?
-    };
+    let store = super::open_store(config)?;
     let media = super::open_media(config)?;
     let cursor = cursor_name(&endpoint.name, args.sdk_app_id);
     let saved = match store.setting(&cursor)? {
