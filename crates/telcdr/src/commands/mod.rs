@@ -30,7 +30,7 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     )?)
 }
 
-/// Opens the configured store for a bulk load (`import`): a SQLite store
+/// Opens the configured store for a bulk load (`import`, a one-off `sync`): a SQLite store
 /// no other process has open writes through a rollback journal meanwhile
 /// (see `SqliteOptions::bulk_load`).
 pub fn open_store_for_bulk_load(config: &Config) -> Result<Arc<dyn Store>> {
