@@ -165,6 +165,39 @@ pub struct StoreMeta {
     pub settings: Vec<(String, String)>,
 }
 
+/// A push already applied, known by its `X-TCCC-PUSH-UUID`: a retry of it
+/// is answered without being applied again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenPush {
+    pub uuid: String,
+    pub sdk_app_id: i64,
+    pub received_at: i64,
+}
+
+/// A row of the download queue, whatever its state, as `migrate` copies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedDownload {
+    pub sdk_app_id: i64,
+    pub session_id: String,
+    pub name: String,
+    pub url: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub last_error: String,
+    /// `pending`, `failed` or `done`.
+    pub state: String,
+    pub created_at: i64,
+}
+
+/// The data push's bookkeeping besides records: without it a moved store
+/// would apply a retried push twice and never fetch the recordings still
+/// queued.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PushState {
+    pub seen: Vec<SeenPush>,
+    pub downloads: Vec<QueuedDownload>,
+}
+
 /// A record's identity: (sdk_app_id, session_id).
 pub type RecordKey = (i64, String);
 
@@ -551,6 +584,14 @@ pub trait Store: Send + Sync + 'static {
     /// Records of a batch are written as one batch (a later push of a
     /// session replaces an earlier one).
     fn apply_pushes(&self, pushes: Vec<PushWrite>) -> Result<Vec<PushOutcome>, StoreError>;
+
+    /// The push UUIDs applied and the whole download queue, for `migrate`.
+    fn export_push_state(&self) -> Result<PushState, StoreError>;
+
+    /// Adds another store's push state to this one's, in one transaction.
+    /// UUIDs already known and downloads already queued (same app, session,
+    /// name and URL) are skipped, so a migrate run again adds nothing twice.
+    fn import_push_state(&self, state: &PushState) -> Result<(), StoreError>;
 
     /// Up to `limit` pending downloads due at `now`, oldest first.
     fn due_downloads(&self, now: i64, limit: usize) -> Result<Vec<Download>, StoreError>;

@@ -427,3 +427,61 @@ fn postgres_migrations_on_open() {
         ));
     }
 }
+
+/// `migrate`'s copy of the data push's bookkeeping: applied UUIDs and the
+/// download queue (pending, failed and done) arrive whole, and copying
+/// again adds nothing.
+#[test]
+fn push_state_copies_once_between_stores() {
+    use telcdr_store::{DownloadFile, NewDownload, PushWrite};
+    let push = |uuid: &str, session: &str, file: DownloadFile| PushWrite {
+        uuid: Some(uuid.to_owned()),
+        sdk_app_id: APP,
+        received_at: T0,
+        records: vec![rec(APP, session, T0)],
+        download: Some(NewDownload {
+            session_id: session.to_owned(),
+            file,
+            url: format!("http://127.0.0.1:9/{uuid}"),
+        }),
+    };
+    let sources = common::fresh_stores(SqliteOptions::default());
+    for common::Fresh { name, store, .. } in &sources {
+        eprintln!("source backend: {name}");
+        store
+            .apply_pushes(vec![
+                push("u1", "s1", DownloadFile::Named("r1.mp3".into())),
+                push("u2", "s2", DownloadFile::Voicemail { ext: "wav".into() }),
+                push("u3", "s3", DownloadFile::Named("r3.mp3".into())),
+            ])
+            .unwrap();
+        let due = store.due_downloads(T0 + 10, 10).unwrap();
+        assert_eq!(due.len(), 3);
+        store.retry_download(due[0].id, "HTTP 404", None).unwrap();
+        store
+            .finish_download(due[1].id, "pending/x.wav", 10, T0 + 5)
+            .unwrap();
+        let state = store.export_push_state().unwrap();
+        assert_eq!(state.seen.len(), 3);
+        let states: Vec<&str> = state.downloads.iter().map(|d| d.state.as_str()).collect();
+        assert_eq!(states, ["failed", "done", "pending"]);
+
+        for common::Fresh {
+            name,
+            store: target,
+            ..
+        } in common::fresh_stores(SqliteOptions::default())
+        {
+            eprintln!("  target backend: {name}");
+            target.import_push_state(&state).unwrap();
+            target.import_push_state(&state).unwrap();
+            assert_eq!(target.export_push_state().unwrap(), state);
+            // A retry of a copied push folds onto it in the new store.
+            let outcome = target
+                .apply_pushes(vec![push("u1", "s1", DownloadFile::Named("r1.mp3".into()))])
+                .unwrap();
+            assert_eq!(outcome, [telcdr_store::PushOutcome::Duplicate]);
+            assert_eq!(target.download_counts().unwrap().pending, 1);
+        }
+    }
+}

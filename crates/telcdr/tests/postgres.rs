@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use telcdr_store::{CdrQuery, StoreOptions, StoreUrl};
+use telcdr_store::{CdrQuery, DownloadFile, NewDownload, PushWrite, StoreOptions, StoreUrl};
 
 const BIN: &str = env!("CARGO_BIN_EXE_telcdr");
 
@@ -154,6 +154,27 @@ fn migrate_sqlite_to_postgres_and_back_survives_kill_9() {
     .unwrap();
     ok(&telcdr(d, &["import", "--media", media.to_str().unwrap()]));
     let source = d.join("telcdr.db");
+    // The data push's bookkeeping: a retry of this push must still fold,
+    // and its queued download still run, after the move.
+    let source_push = {
+        let store = telcdr_store::open(&StoreUrl::Sqlite(source.clone()), &StoreOptions::default())
+            .unwrap();
+        store
+            .apply_pushes(vec![PushWrite {
+                uuid: Some("push-uuid-1".into()),
+                sdk_app_id: 1_400_000_000,
+                received_at: 1_795_000_000,
+                records: Vec::new(),
+                download: Some(NewDownload {
+                    session_id: recorded.cdr.session_id.clone(),
+                    file: DownloadFile::Named("late.mp3".into()),
+                    url: "http://127.0.0.1:9/late.mp3".into(),
+                }),
+            }])
+            .unwrap();
+        store.export_push_state().unwrap()
+    };
+    assert_eq!(source_push.downloads.len(), 1);
     let pg =
         telcdr_store::postgres::create_database(&admin, &format!("migrate_{}", std::process::id()))
             .unwrap();
@@ -209,6 +230,11 @@ fn migrate_sqlite_to_postgres_and_back_survives_kill_9() {
         .media_for_sessions(1_400_000_000, &[&recorded.cdr.session_id])
         .unwrap();
     assert_eq!(held.len(), 1, "the recording's row came along");
+    assert_eq!(
+        target.export_push_state().unwrap(),
+        source_push,
+        "push UUIDs and the download queue came along, once"
+    );
     let apps = [1_400_000_000, 1_400_000_077];
     assert_same_answers(
         &StoreUrl::Sqlite(source.clone()),
@@ -223,6 +249,10 @@ fn migrate_sqlite_to_postgres_and_back_survives_kill_9() {
         &["migrate", "--from", &pg, "--to", back.to_str().unwrap()],
     ));
     assert!(out.contains("counts per SdkAppId match"), "{out}");
+    let back_store =
+        telcdr_store::open(&StoreUrl::Sqlite(back.clone()), &StoreOptions::default()).unwrap();
+    assert_eq!(back_store.export_push_state().unwrap(), source_push);
+    drop(back_store);
     assert_same_answers(&StoreUrl::Sqlite(source), &StoreUrl::Sqlite(back), &apps);
 }
 

@@ -31,8 +31,8 @@ use postgres::{Client, Config, NoTls};
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
     ApiKey, AppSettings, AppView, CdrPage, CdrQuery, Download, DownloadCounts, ExtraFilters,
-    KeyCreated, KeyInfo, MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushWrite,
-    RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
+    KeyCreated, KeyInfo, MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushState,
+    PushWrite, RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
 };
 pub use pool::PgClient;
 use pool::PgPool;
@@ -563,6 +563,25 @@ impl Store for PgStore {
     fn prune_push_history(&self, before: i64) -> Result<u64, StoreError> {
         self.writer.call(1, move |conn| {
             push::prune_push_history(conn.client()?, before)
+        })
+    }
+
+    fn export_push_state(&self) -> Result<PushState, StoreError> {
+        self.readers.with(|client| {
+            client
+                .raw()
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+            let state = push::export_push_state(client);
+            let _ = client.raw().batch_execute("COMMIT");
+            state
+        })
+    }
+
+    fn import_push_state(&self, state: &PushState) -> Result<(), StoreError> {
+        let state = state.clone();
+        let weight = state.seen.len() + state.downloads.len();
+        self.writer.call(weight, move |conn| {
+            push::import_push_state(conn.client()?, &state)
         })
     }
 }

@@ -10,7 +10,7 @@ use super::records::write_records;
 use crate::rules::{push_auth_columns as auth_columns, push_auth_from as auth_from};
 use crate::{
     Download, DownloadCounts, DownloadFile, NewDownload, NewRecord, PushAuth, PushOutcome,
-    PushWrite, StoreError,
+    PushState, PushWrite, QueuedDownload, SeenPush, StoreError,
 };
 
 pub(crate) fn push_auth(
@@ -289,4 +289,73 @@ pub(crate) fn prune_push_history(client: &mut PgClient, before: i64) -> Result<u
         &[&before],
     )?;
     Ok(seen + done)
+}
+
+pub(crate) fn export_push_state(client: &mut PgClient) -> Result<PushState, StoreError> {
+    let seen = client
+        .query(
+            "SELECT uuid, sdk_app_id, received_at FROM push_seen ORDER BY uuid",
+            &[],
+        )?
+        .iter()
+        .map(|r| SeenPush {
+            uuid: r.get(0),
+            sdk_app_id: r.get(1),
+            received_at: r.get(2),
+        })
+        .collect();
+    let downloads = client
+        .query(
+            "SELECT sdk_app_id, session_id, name, url, attempts, next_at, last_error, state, \
+             created_at FROM download ORDER BY id",
+            &[],
+        )?
+        .iter()
+        .map(|r| QueuedDownload {
+            sdk_app_id: r.get(0),
+            session_id: r.get(1),
+            name: r.get(2),
+            url: r.get(3),
+            attempts: r.get(4),
+            next_at: r.get(5),
+            last_error: r.get(6),
+            state: r.get(7),
+            created_at: r.get(8),
+        })
+        .collect();
+    Ok(PushState { seen, downloads })
+}
+
+/// Runs on the writer thread inside its transaction.
+pub(crate) fn import_push_state(
+    client: &mut PgClient,
+    state: &PushState,
+) -> Result<(), StoreError> {
+    for push in &state.seen {
+        client.execute(
+            "INSERT INTO push_seen (uuid, sdk_app_id, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (uuid) DO NOTHING",
+            &[&push.uuid, &push.sdk_app_id, &push.received_at],
+        )?;
+    }
+    for d in &state.downloads {
+        client.execute(
+            "INSERT INTO download (sdk_app_id, session_id, name, url, attempts, next_at, \
+             last_error, state, created_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+             WHERE NOT EXISTS (SELECT 1 FROM download WHERE sdk_app_id = $1 AND session_id = $2 \
+             AND name = $3 AND url = $4)",
+            &[
+                &d.sdk_app_id,
+                &d.session_id,
+                &d.name,
+                &d.url,
+                &d.attempts,
+                &d.next_at,
+                &d.last_error,
+                &d.state,
+                &d.created_at,
+            ],
+        )?;
+    }
+    Ok(())
 }

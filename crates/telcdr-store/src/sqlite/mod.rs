@@ -27,8 +27,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::group_commit::{TxConnection, Writer};
 use crate::{
     ApiKey, AppSettings, AppView, CdrPage, CdrQuery, Download, DownloadCounts, ExtraFilters,
-    KeyCreated, KeyInfo, MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushWrite,
-    RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
+    KeyCreated, KeyInfo, MediaObject, NewRecord, PendingMedia, PushAuth, PushOutcome, PushState,
+    PushWrite, RecordKey, Store, StoreError, StoreMeta, StoredRecord, WindowRecord, WriteOutcome,
 };
 use pool::ReaderPool;
 
@@ -564,6 +564,22 @@ impl Store for SqliteStore {
     fn prune_push_history(&self, before: i64) -> Result<u64, StoreError> {
         self.writer
             .call(1, move |conn| push::prune_push_history(conn, before))
+    }
+
+    fn export_push_state(&self) -> Result<PushState, StoreError> {
+        self.readers.with(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let state = push::export_push_state(&tx)?;
+            tx.commit()?;
+            Ok(state)
+        })
+    }
+
+    fn import_push_state(&self, state: &PushState) -> Result<(), StoreError> {
+        let state = state.clone();
+        let weight = state.seen.len() + state.downloads.len();
+        self.writer
+            .call(weight, move |conn| push::import_push_state(conn, &state))
     }
 }
 

@@ -9,7 +9,7 @@ use super::records::write_records;
 use crate::rules::{push_auth_columns as auth_columns, push_auth_from as auth_from};
 use crate::{
     Download, DownloadCounts, DownloadFile, NewDownload, NewRecord, PushAuth, PushOutcome,
-    PushWrite, StoreError,
+    PushState, PushWrite, QueuedDownload, SeenPush, StoreError,
 };
 
 pub(crate) fn push_auth(
@@ -271,4 +271,67 @@ pub(crate) fn prune_push_history(conn: &Connection, before: i64) -> Result<u64, 
         )?
         .execute([before])?;
     Ok((seen + done) as u64)
+}
+
+pub(crate) fn export_push_state(conn: &Connection) -> Result<PushState, StoreError> {
+    let seen = conn
+        .prepare("SELECT uuid, sdk_app_id, received_at FROM push_seen ORDER BY uuid")?
+        .query_map([], |r| {
+            Ok(SeenPush {
+                uuid: r.get(0)?,
+                sdk_app_id: r.get(1)?,
+                received_at: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let downloads = conn
+        .prepare(
+            "SELECT sdk_app_id, session_id, name, url, attempts, next_at, last_error, state, \
+             created_at FROM download ORDER BY id",
+        )?
+        .query_map([], |r| {
+            Ok(QueuedDownload {
+                sdk_app_id: r.get(0)?,
+                session_id: r.get(1)?,
+                name: r.get(2)?,
+                url: r.get(3)?,
+                attempts: r.get(4)?,
+                next_at: r.get(5)?,
+                last_error: r.get(6)?,
+                state: r.get(7)?,
+                created_at: r.get(8)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(PushState { seen, downloads })
+}
+
+/// Runs on the writer thread inside its transaction.
+pub(crate) fn import_push_state(conn: &Connection, state: &PushState) -> Result<(), StoreError> {
+    let mut seen = conn.prepare_cached(
+        "INSERT OR IGNORE INTO push_seen (uuid, sdk_app_id, received_at) VALUES (?1, ?2, ?3)",
+    )?;
+    for push in &state.seen {
+        seen.execute(params![push.uuid, push.sdk_app_id, push.received_at])?;
+    }
+    let mut queue = conn.prepare_cached(
+        "INSERT INTO download (sdk_app_id, session_id, name, url, attempts, next_at, last_error, \
+         state, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+         WHERE NOT EXISTS (SELECT 1 FROM download WHERE sdk_app_id = ?1 AND session_id = ?2 \
+         AND name = ?3 AND url = ?4)",
+    )?;
+    for d in &state.downloads {
+        queue.execute(params![
+            d.sdk_app_id,
+            d.session_id,
+            d.name,
+            d.url,
+            d.attempts,
+            d.next_at,
+            d.last_error,
+            d.state,
+            d.created_at
+        ])?;
+    }
+    Ok(())
 }

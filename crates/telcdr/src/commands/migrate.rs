@@ -1,6 +1,9 @@
 //! `telcdr migrate --from STORE --to STORE`: copies every account, key,
 //! setting and record from one store to another (SQLite to PostgreSQL and
-//! back), resumable, and ends by comparing the counts per SdkAppId.
+//! back), resumable, and ends by comparing the counts per SdkAppId. Media
+//! rows, per-app settings and the data push's bookkeeping (applied UUIDs,
+//! the download queue) come along, so retries still fold and queued
+//! recordings are still fetched.
 //!
 //! Accounts, keys and settings go first, in one transaction. Records follow
 //! in (SdkAppId, SessionId) order, in batches; after each batch the target
@@ -64,6 +67,19 @@ pub fn run(config: &Config, args: &MigrateArgs) -> Result<ExitCode> {
     )?;
     eprintln!("copied {copied} records");
     let (apps, media, pending) = copy_media_rows(source.as_ref(), target.as_ref())?;
+    let push = source.export_push_state()?;
+    target
+        .import_push_state(&push)
+        .context("copying the data push's applied UUIDs and download queue")?;
+    eprintln!(
+        "copied {} applied push UUIDs and {} queued downloads ({} still pending)",
+        push.seen.len(),
+        push.downloads.len(),
+        push.downloads
+            .iter()
+            .filter(|d| d.state == "pending")
+            .count()
+    );
     eprintln!(
         "copied the settings of {apps} apps, {media} media rows and {pending} media waiting for their record \
          (the media objects stay where the media store keeps them)"
