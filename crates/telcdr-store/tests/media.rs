@@ -152,6 +152,40 @@ fn media_rows_by_session_and_by_age() {
     }
 }
 
+/// Media retention goes by the record's Time: a replacement that moves the
+/// record moves its media's age too, in a big (bulk) batch as in a small one.
+#[test]
+fn a_replacement_that_moves_a_record_moves_its_media_age() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+        let filler = |from: usize| -> Vec<NewRecord> {
+            (from..from + 600)
+                .map(|i| rec(APP, &format!("f{i}"), T0 + i as i64, "8613000000001", &[]))
+                .collect()
+        };
+        store
+            .put_records(vec![rec(APP, "s1", T0, "8613000000001", &[])])
+            .unwrap();
+        store
+            .put_media(vec![media(APP, "s1", "r1.wav", T0)])
+            .unwrap();
+        let later = T0 + 30 * 86_400;
+        let mut big = filler(0);
+        big.push(rec(APP, "s1", later, "8613000000001", &[]));
+        store.put_records(big).unwrap();
+        assert!(
+            store.media_before(APP, T0 + 86_400, 10).unwrap().is_empty(),
+            "the media aged with the record's old Time"
+        );
+        assert_eq!(store.media_before(APP, later + 1, 10).unwrap().len(), 1);
+        // And back, in a batch of one.
+        store
+            .put_records(vec![rec(APP, "s1", T0, "8613000000001", &[])])
+            .unwrap();
+        assert_eq!(store.media_before(APP, T0 + 1, 10).unwrap().len(), 1);
+    }
+}
+
 #[test]
 fn pending_media_are_linked_when_their_record_arrives() {
     for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {

@@ -72,11 +72,15 @@ pub(crate) fn write_records(
     let mut deltas = BucketDeltas::default();
     let mut inserts: Vec<(&NewRecord, i64)> = Vec::new();
     let mut updates: Vec<(&NewRecord, i64)> = Vec::new();
+    let mut moved: Vec<&NewRecord> = Vec::new();
     for (key, &(record, occurrences)) in keys.iter().zip(&rows) {
         match existing.get(key) {
             Some(&old_time) => {
                 deltas.add(key.0, old_time, -1);
                 updates.push((record, occurrences));
+                if old_time != record.time {
+                    moved.push(record);
+                }
             }
             None if copied => {}
             None => inserts.push((record, occurrences)),
@@ -95,6 +99,14 @@ pub(crate) fn write_records(
     bump_buckets(client, deltas)?;
     write_events(client, &rows, &existing)?;
     link_pending_media(client, &rows)?;
+    // Media retention goes by the record's Time: follow a replacement that
+    // moved it (rare: CCC does not change a call's Time).
+    for record in moved {
+        client.execute(
+            "UPDATE media SET time = $3 WHERE sdk_app_id = $1 AND session_id = $2",
+            &[&record.sdk_app_id, &record.session_id, &record.time],
+        )?;
+    }
 
     Ok(outcomes(batch, &existing))
 }

@@ -64,8 +64,15 @@ pub(crate) fn write_records(
                 r.skill_group_id,
                 r.body
             ])?;
-            // A replace may move the record to another hour.
+            // A replace may move the record to another hour, and its media
+            // (whose retention goes by the record's Time) with it.
             deltas.add(r.sdk_app_id, old_time, -1);
+            if old_time != r.time {
+                conn.prepare_cached(
+                    "UPDATE media SET time = ?3 WHERE sdk_app_id = ?1 AND session_id = ?2",
+                )?
+                .execute(params![r.sdk_app_id, r.session_id, r.time])?;
+            }
             outcomes.push(WriteOutcome::Replaced);
         }
         deltas.add(r.sdk_app_id, r.time, 1);
