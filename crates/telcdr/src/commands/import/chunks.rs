@@ -156,7 +156,12 @@ fn parse_chunks(
             }
         };
         progress.inc(bytes.len() as u64);
-        if results.send((seq, Ok(parse_chunk(&bytes)))).is_err() {
+        // A chunk that never arrived would leave the consumer waiting for
+        // it while the chunks after it hold every permit: a panic (a bug)
+        // comes back as that chunk's error instead, ending the input there.
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_chunk(&bytes)))
+            .map_err(|_| io::Error::other("parsing a chunk of lines panicked"));
+        if results.send((seq, parsed)).is_err() {
             return;
         }
     }
