@@ -328,12 +328,15 @@ def cmd_report(outdir):
     P("Import (%s rows; page cache %s)" % (st.get("count"), imp.get("page_cache", "as left by earlier steps")))
     P("                                                     seconds    records/s")
     if imp.get("telcdr_s"):
-        P("  telcdr import (JSONL, WAL, count buckets)       %8.1f   %10.0f   (CPU %.1f s)" % (imp["telcdr_s"], imp["telcdr_rps"], imp.get("telcdr_cpu_s", 0)))
+        P("  telcdr import (JSONL, count buckets)            %8.1f   %10.0f   (CPU %.1f s)" % (imp["telcdr_s"], imp["telcdr_rps"], imp.get("telcdr_cpu_s", 0)))
     if imp.get("sqlite_import_s"):
         P("  sqlite3 .import CSV into the same table         %8.1f" % imp["sqlite_import_s"])
         P("  + CREATE INDEX x3 (telcdr's indexes)            %8.1f" % imp["sqlite_index_s"])
         P("  = sqlite3 peer total                            %8.1f   %10.0f" % (imp["sqlite_total_s"], imp["sqlite_rps"]))
         P("  ratio telcdr / sqlite3                                     %8.2fx" % (imp["telcdr_rps"] / imp["sqlite_rps"]))
+    if len(imp.get("telcdr_rounds_s", [])) > 1:
+        P("  best of %d rounds, seconds: telcdr %s; sqlite3 %s" % (
+            len(imp["telcdr_rounds_s"]), imp["telcdr_rounds_s"], imp.get("sqlite_rounds_s", [])))
     P("")
     hdr = "%-5s %-44s | %9s %8s %8s | %9s %8s %8s | %7s" % (
         "query", "", "telcdr/s", "p50 ms", "p99 ms", "dsette/s", "p50 ms", "p99 ms", "ratio")
