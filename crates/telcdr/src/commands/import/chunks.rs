@@ -172,21 +172,13 @@ impl Source {
     /// when one line is longer); the final chunk may lack a line end.
     fn read_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
         let mut buf = std::mem::take(&mut self.carry);
-        buf.reserve(CHUNK_BYTES);
         loop {
             let start = buf.len();
-            let want = (start + CHUNK_BYTES).max(buf.capacity());
-            buf.resize(want, 0);
-            let read = match self.input.read(&mut buf[start..]) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    buf.truncate(start);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            buf.truncate(start + read);
-            if read == 0 && start == buf.len() {
+            // Appends without zero-filling the buffer first.
+            let read = (&mut self.input)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut buf)?;
+            if read == 0 {
                 // End of input: whatever is left is the last chunk.
                 self.done = true;
                 return Ok((!buf.is_empty()).then_some(buf));
