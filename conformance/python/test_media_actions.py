@@ -432,7 +432,7 @@ def test_unsigned_tampered_or_redated_links_are_forbidden(world, media, by_sid_a
         return urlunsplit((parts.scheme, parts.netloc, path or parts.path, urlencode(q), ""))
 
     sig = query["Signature"]
-    flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
+    flipped = sig[:-1] + ("0" if sig[-1] != "0" else "1")
     other = by_sid_a[media["picks"]["mp3"]]
     other_path = media_path(world["sdk_app_a"], one_file(media, other["SessionId"], "recording")["name"])
     forbidden = {
@@ -440,6 +440,8 @@ def test_unsigned_tampered_or_redated_links_are_forbidden(world, media, by_sid_a
         "no Signature": with_query({"Expires": query["Expires"]}),
         "no Expires": with_query({"Signature": sig}),
         "tampered Signature": with_query(dict(query, Signature=flipped)),
+        # The same bytes in upper-case hex are not the link that was handed out.
+        "upper-case Signature": with_query(dict(query, Signature=sig.upper())),
         "Expires moved": with_query(dict(query, Expires=str(int(query["Expires"]) + 3600))),
         "Expires in the past": with_query(dict(query, Expires=str(int(time.time()) - 60))),
         "another object's path": with_query(query, other_path),
@@ -788,7 +790,10 @@ def assert_masked(cdrs, by_sid):
                 assert c[masked] == "", (c["SessionId"], masked)
                 continue
             assert HEX32.match(c[masked]), (c["SessionId"], masked, c[masked])
-            assert number not in c[masked]
+            # A short extension ("5026") turns up in 32 random hex digits
+            # about once in 2,000 tries; a full number practically never.
+            if len(number) >= 8:
+                assert number not in c[masked]
             assert id_of.setdefault(number, c[masked]) == c[masked], f"two ids for one number in {masked}"
     ids = list(id_of.values())
     assert len(set(ids)) == len(ids), "two numbers share a protected id"

@@ -80,8 +80,15 @@ impl LinkSigner {
             .ok_or(LinkError::Unsigned)?;
         let signature = signature
             .filter(|s| !s.is_empty())
-            .and_then(|s| hex::decode(s.as_bytes()).ok())
+            .and_then(|s| hex::decode(s.as_bytes()).ok().map(|bytes| (bytes, s)))
             .ok_or(LinkError::Unsigned)?;
+        // Only the lower-case hex `sign` writes: upper case decodes to the
+        // same bytes but names a different URL, which caches would keep as a
+        // different object, and a "changed" link that still works surprises.
+        let (signature, written) = signature;
+        if written.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(LinkError::Tampered);
+        }
         self.mac(path, expires)
             .verify_slice(&signature)
             .map_err(|_| LinkError::Tampered)?;
@@ -214,9 +221,21 @@ mod tests {
             signer().verify(PATH, Some(&foreign), NOW),
             Err(LinkError::Tampered)
         );
-        // Upper-case hex of the right signature is the same bytes.
+        // Upper-case hex of the right signature decodes to the same bytes,
+        // but is not the link that was handed out.
         let upper = q.replace(sig, &sig.to_ascii_uppercase());
-        assert_eq!(signer().verify(PATH, Some(&upper), NOW), Ok(()));
+        assert_eq!(
+            signer().verify(PATH, Some(&upper), NOW),
+            Err(LinkError::Tampered)
+        );
+        let last_upper = format!("{}{}", &sig[..63], sig[63..].to_ascii_uppercase());
+        if last_upper != sig {
+            let one = q.replace(sig, &last_upper);
+            assert_eq!(
+                signer().verify(PATH, Some(&one), NOW),
+                Err(LinkError::Tampered)
+            );
+        }
     }
 
     #[test]
