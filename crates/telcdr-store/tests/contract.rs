@@ -4,8 +4,11 @@
 
 mod common;
 
+use telcdr_store::postgres::PgStore;
 use telcdr_store::sqlite::SqliteOptions;
-use telcdr_store::{CdrQuery, KeyCreated, NewRecord, StoreError, StoreOptions, WriteOutcome};
+use telcdr_store::{
+    CdrQuery, KeyCreated, NewRecord, StoreError, StoreOptions, StoreUrl, WriteOutcome,
+};
 
 const APP: i64 = 1_400_000_001;
 const OTHER: i64 = 1_400_000_002;
@@ -394,7 +397,7 @@ fn pages_deep_inside_a_crowded_slice() {
 /// one is refused either way.
 #[test]
 fn postgres_migrations_on_open() {
-    use telcdr_store::postgres::{PgOptions, PgStore, SCHEMA_VERSION};
+    use telcdr_store::postgres::{PgOptions, SCHEMA_VERSION};
     let Some(admin) = common::postgres_admin_url() else {
         return;
     };
@@ -483,5 +486,139 @@ fn push_state_copies_once_between_stores() {
             assert_eq!(outcome, [telcdr_store::PushOutcome::Duplicate]);
             assert_eq!(target.download_counts().unwrap().pending, 1);
         }
+    }
+}
+
+/// A phone filter's total and page stay exact while a number it found busy
+/// keeps being written: new calls (one by one and as a bulk batch),
+/// replacements that move a call or take the number off it, calls between
+/// the filter's own numbers, a call from a number to itself, and erasure.
+/// On PostgreSQL the tests' low threshold makes the number busy after the
+/// first query (checked below), so its totals come from its buckets.
+#[test]
+fn phone_totals_follow_every_write_of_a_busy_number() {
+    const BUSY: &str = "8613000000009";
+    const PEER: &str = "8613000000008";
+    const OTHER_NUMBER: &str = "864000000007";
+    let call = |session: &str, time: i64, caller: &str, callee: &str| NewRecord {
+        caller: caller.to_owned(),
+        callee: callee.to_owned(),
+        ..rec(APP, session, time)
+    };
+
+    for common::Fresh {
+        name, store, url, ..
+    } in common::fresh_stores(SqliteOptions::default())
+    {
+        eprintln!("backend: {name}");
+        let mut model: std::collections::BTreeMap<String, NewRecord> = Default::default();
+        let write = |model: &mut std::collections::BTreeMap<String, NewRecord>,
+                     records: Vec<NewRecord>| {
+            for r in &records {
+                model.insert(r.session_id.clone(), r.clone());
+            }
+            store.put_records(records).unwrap();
+        };
+        let check = |model: &std::collections::BTreeMap<String, NewRecord>| {
+            let windows = [
+                (i64::MIN, i64::MAX),
+                (T0 - 3 * 86_400, T0 + 5 * 86_400),
+                (T0 + 3_599, T0 + 86_400 * 2 + 301),
+                (-1_000, T0),
+            ];
+            let filters: [&[&str]; 4] = [&[BUSY], &[BUSY, PEER], &[PEER], &[OTHER_NUMBER, BUSY]];
+            for (start, end) in windows {
+                for phones in filters {
+                    let mut want: Vec<&NewRecord> = model
+                        .values()
+                        .filter(|r| {
+                            (start..=end).contains(&r.time)
+                                && (phones.contains(&r.caller.as_str())
+                                    || phones.contains(&r.callee.as_str()))
+                        })
+                        .collect();
+                    want.sort_by(|a, b| (b.time, &a.session_id).cmp(&(a.time, &b.session_id)));
+                    for (offset, limit) in [(0, 100), (0, 3), (5, 4), (10_000, 10)] {
+                        let got = store
+                            .query_cdrs(&CdrQuery {
+                                phones: phones.iter().map(|p| p.to_string()).collect(),
+                                offset,
+                                limit,
+                                ..window(APP, start, end)
+                            })
+                            .unwrap();
+                        let what =
+                            format!("{name}: {phones:?} in {start}..={end}, {offset}+{limit}");
+                        assert_eq!(got.total, want.len() as u64, "{what}");
+                        let page: Vec<&[u8]> = want
+                            .iter()
+                            .skip(offset as usize)
+                            .take(limit as usize)
+                            .map(|r| r.body.as_slice())
+                            .collect();
+                        let got_page: Vec<&[u8]> = got.records.iter().map(Vec::as_slice).collect();
+                        assert_eq!(got_page, page, "{what}");
+                    }
+                }
+            }
+        };
+
+        // Calls over a few days, on both sides, with ties in time.
+        let mut first = Vec::new();
+        for i in 0..12 {
+            let time = T0 + i * 7_200 + (i % 3) * 300;
+            first.push(if i % 2 == 0 {
+                call(&format!("s{i:02}"), time, BUSY, OTHER_NUMBER)
+            } else {
+                call(&format!("s{i:02}"), time, OTHER_NUMBER, BUSY)
+            });
+        }
+        first.push(call("tie-a", T0 + 7_200, BUSY, "864000000001"));
+        first.push(call("early", -100, BUSY, "864000000001"));
+        write(&mut model, first);
+        check(&model);
+
+        if let StoreUrl::Postgres(url) = &url {
+            let mut client = PgStore::connect(url).unwrap();
+            let busy: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM cdr_busy_phone WHERE sdk_app_id = $1 AND phone = $2",
+                    &[&APP, &BUSY],
+                )
+                .unwrap()
+                .get(0);
+            assert_eq!(busy, 1, "the first filters marked {BUSY} busy");
+        }
+
+        // Later writes: a new call, calls between the filter's numbers and
+        // to itself, a replacement that moves a call to another day, one
+        // that takes the busy number off a call, and a bulk batch.
+        write(
+            &mut model,
+            vec![
+                call("late", T0 + 86_400 * 2 + 5, PEER, BUSY),
+                call("between", T0 + 86_400 + 60, BUSY, PEER),
+                call("itself", T0 + 86_400 + 60, BUSY, BUSY),
+                call("s03", T0 + 86_400 * 3 + 1, OTHER_NUMBER, BUSY),
+                call("s04", T0 + 4 * 7_200, OTHER_NUMBER, "864000000001"),
+            ],
+        );
+        check(&model);
+        let bulk: Vec<NewRecord> = (0..300)
+            .map(|i| call(&format!("bulk{i:03}"), T0 + 600 * i, BUSY, OTHER_NUMBER))
+            .collect();
+        write(&mut model, bulk);
+        check(&model);
+
+        // Erasure takes the calls out of the counts too.
+        let erased: Vec<String> = ["s00", "between", "itself", "bulk007", "early"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(store.delete_records(APP, erased.clone()).unwrap(), 5);
+        for s in &erased {
+            model.remove(s);
+        }
+        check(&model);
     }
 }

@@ -168,6 +168,10 @@ pub struct PostgresConfig {
     /// Apply pending schema migrations on start; when off, an old schema
     /// is an error.
     pub migrate: bool,
+    /// Calls of one number in a phone filter's window from which that
+    /// number's calls are counted per period (a busy number's totals then
+    /// cost the same however many calls it has).
+    pub busy_phone_calls: u64,
 }
 
 /// The default listen address: loopback only, so a fresh `serve` exposes nothing.
@@ -232,6 +236,7 @@ impl Default for PostgresConfig {
         PostgresConfig {
             readers: 8,
             migrate: true,
+            busy_phone_calls: telcdr_store::postgres::DEFAULT_BUSY_PHONE_CALLS,
         }
     }
 }
@@ -377,6 +382,7 @@ impl Config {
             postgres: PgOptions {
                 readers: self.postgres.readers,
                 migrate: self.postgres.migrate,
+                busy_phone_calls: self.postgres.busy_phone_calls,
             },
         }
     }

@@ -4,6 +4,7 @@
 
 use postgres::Row;
 
+use super::phones::{BusyPhones, PhoneDeltas, bump_phone_buckets};
 use super::records::bump_buckets;
 use super::{LOCK_RECORDS, PgClient};
 use crate::window::BucketDeltas;
@@ -396,7 +397,8 @@ pub(crate) fn delete_records(
 ) -> Result<u64, StoreError> {
     client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_RECORDS])?;
     let rows = client.query(
-        "DELETE FROM cdr WHERE sdk_app_id = $1 AND session_id = ANY($2) RETURNING time",
+        "DELETE FROM cdr WHERE sdk_app_id = $1 AND session_id = ANY($2) \
+         RETURNING time, caller, callee",
         &[&sdk_app_id, &session_ids],
     )?;
     client.execute(
@@ -407,10 +409,21 @@ pub(crate) fn delete_records(
         "DELETE FROM media WHERE sdk_app_id = $1 AND session_id = ANY($2)",
         &[&sdk_app_id, &session_ids],
     )?;
+    let busy = BusyPhones::of_apps(client, &[sdk_app_id])?;
     let mut deltas = BucketDeltas::default();
+    let mut phone_deltas = PhoneDeltas::default();
     for row in &rows {
         deltas.add(sdk_app_id, row.get(0), -1);
+        busy.count(
+            &mut phone_deltas,
+            sdk_app_id,
+            row.get(1),
+            row.get(2),
+            row.get(0),
+            -1,
+        );
     }
     bump_buckets(client, deltas)?;
+    bump_phone_buckets(client, phone_deltas)?;
     Ok(rows.len() as u64)
 }

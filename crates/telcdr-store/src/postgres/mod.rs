@@ -17,6 +17,7 @@
 mod copy;
 mod keys;
 mod media;
+mod phones;
 mod pool;
 mod push;
 mod query;
@@ -56,13 +57,22 @@ pub struct PgOptions {
     pub readers: usize,
     /// Apply pending migrations on open (otherwise refuse an old schema).
     pub migrate: bool,
+    /// Calls of one number in a filtered window from which the number is
+    /// counted per period from then on (see `phones.rs`). Below it, a
+    /// total counts the number's index range.
+    pub busy_phone_calls: u64,
 }
+
+/// Default [`PgOptions::busy_phone_calls`]: counting a thousand index
+/// entries costs about what a page's other reads do.
+pub const DEFAULT_BUSY_PHONE_CALLS: u64 = 1_000;
 
 impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
             readers: 8,
             migrate: true,
+            busy_phone_calls: DEFAULT_BUSY_PHONE_CALLS,
         }
     }
 }
@@ -178,6 +188,7 @@ impl TxConnection for WriteConnection {
 pub struct PgStore {
     writer: Writer<WriteConnection>,
     readers: PgPool,
+    busy_phone_calls: u64,
 }
 
 impl PgStore {
@@ -205,6 +216,7 @@ impl PgStore {
                 },
             )?,
             readers: PgPool::new(config, options.readers.max(1)),
+            busy_phone_calls: options.busy_phone_calls,
         })
     }
 
@@ -249,7 +261,19 @@ impl Store for PgStore {
     }
 
     fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError> {
-        self.readers.with(|client| query::query_cdrs(client, query))
+        let answer = self
+            .readers
+            .with(|client| query::query_cdrs(client, query, self.busy_phone_calls))?;
+        if !answer.newly_busy.is_empty() {
+            // Once per number: later totals read its buckets. The page is
+            // right either way; if marking fails, the next filter that finds
+            // the number busy tries again.
+            let (app, phones) = (query.sdk_app_id, answer.newly_busy);
+            let _ = self.writer.call(phones.len(), move |conn| {
+                phones::mark_busy(conn.client()?, app, &phones)
+            });
+        }
+        Ok(answer.page)
     }
 
     fn search_cdrs(&self, query: &CdrQuery, extra: &ExtraFilters) -> Result<CdrPage, StoreError> {

@@ -7,10 +7,11 @@
 //! statement per request, and the page is an index range read on
 //! `cdr_by_time` skipping at most one 5-minute slice. Windows with times
 //! outside what that SQL handles take the Rust walk in a REPEATABLE READ
-//! transaction. With filters, session ids go through the primary key and
-//! phones through index-only scans of the caller and callee indexes (which
-//! carry the session id), counted and paged in one statement that reads
-//! only the page's bodies.
+//! transaction. Session ids go through the primary key. Phones alone are
+//! counted per number and side (from a busy number's buckets, see
+//! phones.rs, or its phone index) and paged by merging the newest matches
+//! of each number's caller and callee index ranges (which carry the
+//! session id), in one statement that reads only the page's bodies.
 
 use postgres::types::ToSql;
 
@@ -18,14 +19,39 @@ use super::PgClient;
 use crate::window::{self, BucketSource, PageStart, SPANS};
 use crate::{CdrPage, CdrQuery, StoreError};
 
-/// Answers `query` inside one read-only snapshot.
-pub(crate) fn query_cdrs(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, StoreError> {
+/// A page with the numbers a phone filter found busy for the first time
+/// (see phones.rs), which the caller marks busy through the writer.
+pub(crate) struct Answer {
+    pub page: CdrPage,
+    pub newly_busy: Vec<String>,
+}
+
+/// Answers `query` inside one read-only snapshot. A phone filter reports
+/// each number not yet busy with `busy_phone_calls` or more calls in the
+/// window.
+pub(crate) fn query_cdrs(
+    client: &mut PgClient,
+    query: &CdrQuery,
+    busy_phone_calls: u64,
+) -> Result<Answer, StoreError> {
+    let plain = |page| Answer {
+        page,
+        newly_busy: Vec::new(),
+    };
     if query.start > query.end {
-        return Ok(CdrPage::default());
+        return Ok(plain(CdrPage::default()));
     }
-    if !query.phones.is_empty() || !query.session_ids.is_empty() {
-        return filtered_page(client, query);
+    if !query.phones.is_empty() && query.session_ids.is_empty() {
+        return phone_page(client, query, busy_phone_calls);
     }
+    if !query.session_ids.is_empty() {
+        return filtered_page(client, query).map(plain);
+    }
+    window_page_any(client, query).map(plain)
+}
+
+/// An unfiltered window: in SQL when its times allow, else in Rust.
+fn window_page_any(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, StoreError> {
     if SQL_WALK_TIMES.contains(&query.start) && SQL_WALK_TIMES.contains(&query.end) {
         // One statement: its own snapshot, no transaction needed.
         return window_page_in_sql(client, query);
@@ -85,18 +111,36 @@ impl BucketSource for Buckets<'_> {
 /// arithmetic cannot overflow in SQL (up to about the year 36,000).
 const SQL_WALK_TIMES: std::ops::RangeInclusive<i64> = 0..=(1 << 40);
 
+/// The reads of a window's cut (see [`window::cut_reads`]) as SQL arrays:
+/// bucket ranges by level (1-based: level 1 is the day span) and exact-count
+/// ranges.
+struct CutArrays {
+    levels: Vec<i32>,
+    firsts: Vec<i64>,
+    lasts: Vec<i64>,
+    count_los: Vec<i64>,
+    count_his: Vec<i64>,
+}
+
+impl CutArrays {
+    fn of(start: i64, end: i64) -> CutArrays {
+        let (buckets, counts) = window::cut_reads(start, end);
+        CutArrays {
+            levels: buckets.iter().map(|b| b.0 as i32 + 1).collect(),
+            firsts: buckets.iter().map(|b| b.1).collect(),
+            lasts: buckets.iter().map(|b| b.2).collect(),
+            count_los: counts.iter().map(|c| c.0).collect(),
+            count_his: counts.iter().map(|c| c.1).collect(),
+        }
+    }
+}
+
 /// One round trip: the cut's reads are computed here (they depend on the
 /// window only) and `telcdr_window_page` (see schema.rs) does the rest in
 /// the calling statement's snapshot. Ten round trips per page cost more
 /// than the queries did.
 fn window_page_in_sql(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, StoreError> {
-    let (buckets, counts) = window::cut_reads(query.start, query.end);
-    // SQL arrays are 1-based: level 1 is the day span.
-    let levels: Vec<i32> = buckets.iter().map(|b| b.0 as i32 + 1).collect();
-    let firsts: Vec<i64> = buckets.iter().map(|b| b.1).collect();
-    let lasts: Vec<i64> = buckets.iter().map(|b| b.2).collect();
-    let count_los: Vec<i64> = counts.iter().map(|c| c.0).collect();
-    let count_his: Vec<i64> = counts.iter().map(|c| c.1).collect();
+    let cut = CutArrays::of(query.start, query.end);
     let rows = client.query(
         "SELECT total, body FROM telcdr_window_page($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
@@ -105,11 +149,11 @@ fn window_page_in_sql(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage
             &query.end,
             &(query.offset.min(i64::MAX as u64) as i64),
             &i64::from(query.limit),
-            &levels,
-            &firsts,
-            &lasts,
-            &count_los,
-            &count_his,
+            &cut.levels,
+            &cut.firsts,
+            &cut.lasts,
+            &cut.count_los,
+            &cut.count_his,
         ],
     )?;
     let mut page = CdrPage::default();
@@ -152,19 +196,125 @@ fn window_page(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, Store
     Ok(page)
 }
 
+/// Phones without session ids, in one statement: the total from each
+/// number's calls on either side (a busy number's from its buckets over the
+/// window's cut, as `telcdr_window_page` reads `cdr_bucket`: bucket ranges
+/// by level, then exact counts below the finest span; any other number's
+/// through its phone index) less the calls between the filter's own numbers, which
+/// both sides counted (a range of `cdr_by_pair` per pair of numbers); the
+/// page by merging the newest `offset + limit` matches of each number and
+/// side (index-only) and reading the page's bodies.
+fn phone_page(
+    client: &mut PgClient,
+    query: &CdrQuery,
+    busy_phone_calls: u64,
+) -> Result<Answer, StoreError> {
+    let (phones, _) = query.distinct_filters();
+    let cut = CutArrays::of(query.start, query.end);
+    let offset = query.offset.min(i64::MAX as u64) as i64;
+    let limit = i64::from(query.limit);
+    // Each number's side contributes the newest `offset + limit` matches
+    // and any tied with the last of them: the time of that last one comes
+    // from the index in order (no sort of a busy number's every call).
+    let per_stream = offset.saturating_add(limit).max(1);
+    let threshold = busy_phone_calls.min(i64::MAX as u64) as i64;
+    let rows = client.query(
+        "WITH calls AS MATERIALIZED ( \
+           SELECT p.phone, x.busy, CASE \
+             WHEN x.busy THEN \
+               (SELECT coalesce(sum(b.count), 0)::bigint \
+                FROM unnest($8::int[], $9::bigint[], $10::bigint[]) AS r (lvl, first, last) \
+                CROSS JOIN LATERAL (SELECT y.count FROM cdr_phone_bucket y \
+                  WHERE y.sdk_app_id = $1 AND y.phone = p.phone AND y.side = s.side \
+                  AND y.span = (ARRAY[86400, 3600, 300]::bigint[])[r.lvl] \
+                  AND y.start BETWEEN r.first AND r.last OFFSET 0) b) \
+               + CASE s.side \
+                 WHEN 0 THEN (SELECT coalesce(sum(e.n), 0)::bigint \
+                   FROM unnest($11::bigint[], $12::bigint[]) AS r (lo, hi) \
+                   CROSS JOIN LATERAL (SELECT count(*) AS n FROM cdr c WHERE c.sdk_app_id = $1 \
+                   AND c.caller = p.phone AND c.time BETWEEN r.lo AND r.hi) e) \
+                 ELSE (SELECT coalesce(sum(e.n), 0)::bigint \
+                   FROM unnest($11::bigint[], $12::bigint[]) AS r (lo, hi) \
+                   CROSS JOIN LATERAL (SELECT count(*) AS n FROM cdr c WHERE c.sdk_app_id = $1 \
+                   AND c.callee = p.phone AND c.time BETWEEN r.lo AND r.hi) e) END \
+             WHEN s.side = 0 THEN (SELECT count(*) FROM cdr WHERE sdk_app_id = $1 \
+               AND caller = p.phone AND time BETWEEN $2 AND $3) \
+             ELSE (SELECT count(*) FROM cdr WHERE sdk_app_id = $1 \
+               AND callee = p.phone AND time BETWEEN $2 AND $3) END AS n \
+           FROM unnest($4::text[]) AS p (phone) \
+           CROSS JOIN (VALUES (0::smallint), (1::smallint)) AS s (side) \
+           CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM cdr_busy_phone z \
+             WHERE z.sdk_app_id = $1 AND z.phone = p.phone) AS busy) x), \
+         totals AS ( \
+           SELECT (SELECT sum(n) FROM calls)::bigint \
+                  - (SELECT sum(x.n) FROM unnest($4::text[]) AS a (phone) \
+                     CROSS JOIN unnest($4::text[]) AS b (phone) \
+                     CROSS JOIN LATERAL (SELECT count(*) AS n FROM cdr \
+                       WHERE sdk_app_id = $1 AND caller = a.phone AND callee = b.phone \
+                       AND time BETWEEN $2 AND $3) x)::bigint AS total, \
+                  ARRAY(SELECT DISTINCT phone FROM calls WHERE NOT busy AND n >= $13::bigint) AS hot), \
+         page AS ( \
+           SELECT u.time, u.session_id FROM ( \
+             SELECT m.time, m.session_id FROM unnest($4::text[]) AS p (phone) \
+             CROSS JOIN LATERAL (SELECT time, session_id FROM cdr \
+               WHERE sdk_app_id = $1 AND caller = p.phone AND time <= $3 AND time >= \
+                 coalesce((SELECT time FROM cdr WHERE sdk_app_id = $1 AND caller = p.phone \
+                           AND time BETWEEN $2 AND $3 \
+                           ORDER BY time DESC OFFSET $7::bigint - 1 LIMIT 1), $2)) m \
+             UNION \
+             SELECT m.time, m.session_id FROM unnest($4::text[]) AS p (phone) \
+             CROSS JOIN LATERAL (SELECT time, session_id FROM cdr \
+               WHERE sdk_app_id = $1 AND callee = p.phone AND time <= $3 AND time >= \
+                 coalesce((SELECT time FROM cdr WHERE sdk_app_id = $1 AND callee = p.phone \
+                           AND time BETWEEN $2 AND $3 \
+                           ORDER BY time DESC OFFSET $7::bigint - 1 LIMIT 1), $2)) m) u \
+           ORDER BY u.time DESC, u.session_id ASC LIMIT $5 OFFSET $6) \
+         SELECT t.total, t.hot, c.body \
+         FROM totals t LEFT JOIN (page p JOIN cdr c \
+           ON c.sdk_app_id = $1 AND c.session_id = p.session_id) ON true \
+         ORDER BY p.time DESC, p.session_id ASC",
+        &[
+            &query.sdk_app_id,
+            &query.start,
+            &query.end,
+            &phones,
+            &limit,
+            &offset,
+            &per_stream,
+            &cut.levels,
+            &cut.firsts,
+            &cut.lasts,
+            &cut.count_los,
+            &cut.count_his,
+            &threshold,
+        ],
+    )?;
+    let mut answer = Answer {
+        page: CdrPage::default(),
+        newly_busy: Vec::new(),
+    };
+    for row in rows {
+        answer.page.total = row.get::<_, i64>(0) as u64;
+        answer.newly_busy = row.get(1);
+        if let Some(body) = row.get::<_, Option<Vec<u8>>>(2) {
+            answer.page.records.push(body);
+        }
+    }
+    Ok(answer)
+}
+
+/// Session ids, with or without phones: the primary key finds the few rows.
 fn filtered_page(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, StoreError> {
     let (phones, sessions) = query.distinct_filters();
-    // One statement shape per filter combination; an empty list means "no
-    // such filter".
-    let (filter, lists): (&str, Vec<&(dyn ToSql + Sync)>) =
-        match (phones.is_empty(), sessions.is_empty()) {
-            (false, true) => ("(caller = ANY($4) OR callee = ANY($4))", vec![&phones]),
-            (true, false) => ("session_id = ANY($4)", vec![&sessions]),
-            _ => (
-                "(caller = ANY($4) OR callee = ANY($4)) AND session_id = ANY($5)",
-                vec![&phones, &sessions],
-            ),
-        };
+    // An empty phone list means "no phone filter".
+    let (filter, lists): (&str, Vec<&(dyn ToSql + Sync)>) = if phones.is_empty() {
+        ("session_id = ANY($4)", vec![&sessions])
+    } else {
+        (
+            "(caller = ANY($4) OR callee = ANY($4)) AND session_id = ANY($5)",
+            vec![&phones, &sessions],
+        )
+    };
     let window = "sdk_app_id = $1 AND time BETWEEN $2 AND $3";
     let mut args: Vec<&(dyn ToSql + Sync)> = vec![&query.sdk_app_id, &query.start, &query.end];
     args.extend(lists);
@@ -176,36 +326,16 @@ fn filtered_page(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, Sto
     args.extend([&limit as &(dyn ToSql + Sync), &offset]);
     // The total rides along with the page, so both come from one snapshot
     // in one round trip; only an empty page needs the count on its own.
-    let rows = if sessions.is_empty() {
-        // A frequent number matches thousands of calls: order (time,
-        // session id) pairs from the phone indexes (index-only), and read
-        // the bodies of the page's rows only.
-        client.query(
-            &format!(
-                "WITH m AS MATERIALIZED ( \
-                   SELECT time, session_id FROM cdr WHERE {window} AND caller = ANY($4) \
-                   UNION \
-                   SELECT time, session_id FROM cdr WHERE {window} AND callee = ANY($4)) \
-                 SELECT (SELECT count(*) FROM m), c.body \
-                 FROM (SELECT time, session_id FROM m \
-                       ORDER BY time DESC, session_id ASC LIMIT $5 OFFSET $6) p \
-                 JOIN cdr c ON c.sdk_app_id = $1 AND c.session_id = p.session_id \
-                 ORDER BY p.time DESC, p.session_id ASC"
-            ),
-            &args,
-        )?
-    } else {
-        client.query(
-            &format!(
-                "SELECT (SELECT count(*) FROM cdr WHERE {window} AND {filter}), body \
+    let rows = client.query(
+        &format!(
+            "SELECT (SELECT count(*) FROM cdr WHERE {window} AND {filter}), body \
              FROM cdr WHERE {window} AND {filter} \
              ORDER BY time DESC, session_id ASC LIMIT ${} OFFSET ${}",
-                count_args + 1,
-                count_args + 2
-            ),
-            &args,
-        )?
-    };
+            count_args + 1,
+            count_args + 2
+        ),
+        &args,
+    )?;
     let mut page = CdrPage::default();
     for row in rows {
         page.total = row.get::<_, i64>(0) as u64;

@@ -18,6 +18,7 @@ use std::io::Write;
 
 use postgres::types::ToSql;
 
+use super::phones::{BusyPhones, PhoneDeltas, bump_phone_buckets};
 use super::{LOCK_RECORDS, PgClient};
 use crate::window::BucketDeltas;
 use crate::{NewRecord, StoreError, WriteOutcome};
@@ -34,6 +35,8 @@ pub(crate) fn write_records(
     batch: &[NewRecord],
 ) -> Result<Vec<WriteOutcome>, StoreError> {
     client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_RECORDS])?;
+    let apps: Vec<i64> = batch.iter().map(|r| r.sdk_app_id).collect();
+    let busy = BusyPhones::of_apps(client, &apps)?;
 
     // Fold the batch: per key, the index of its last occurrence and how many
     // times it came.
@@ -70,15 +73,24 @@ pub(crate) fn write_records(
     };
 
     let mut deltas = BucketDeltas::default();
+    let mut phone_deltas = PhoneDeltas::default();
     let mut inserts: Vec<(&NewRecord, i64)> = Vec::new();
     let mut updates: Vec<(&NewRecord, i64)> = Vec::new();
     let mut moved: Vec<&NewRecord> = Vec::new();
     for (key, &(record, occurrences)) in keys.iter().zip(&rows) {
         match existing.get(key) {
-            Some(&old_time) => {
-                deltas.add(key.0, old_time, -1);
+            Some(old) => {
+                deltas.add(key.0, old.time, -1);
+                busy.count(
+                    &mut phone_deltas,
+                    key.0,
+                    &old.caller,
+                    &old.callee,
+                    old.time,
+                    -1,
+                );
                 updates.push((record, occurrences));
-                if old_time != record.time {
+                if old.time != record.time {
                     moved.push(record);
                 }
             }
@@ -86,6 +98,14 @@ pub(crate) fn write_records(
             None => inserts.push((record, occurrences)),
         }
         deltas.add(key.0, record.time, 1);
+        busy.count(
+            &mut phone_deltas,
+            key.0,
+            &record.caller,
+            &record.callee,
+            record.time,
+            1,
+        );
     }
 
     if inserts.len() >= COPY_FROM {
@@ -97,6 +117,7 @@ pub(crate) fn write_records(
         update(client, &updates)?;
     }
     bump_buckets(client, deltas)?;
+    bump_phone_buckets(client, phone_deltas)?;
     write_events(client, &rows, &existing)?;
     link_pending_media(client, &rows)?;
     // Media retention goes by the record's Time: follow a replacement that
@@ -116,7 +137,7 @@ pub(crate) fn write_records(
 fn write_events(
     client: &mut PgClient,
     rows: &[(&NewRecord, i64)],
-    existing: &HashMap<(i64, &str), i64>,
+    existing: &HashMap<(i64, &str), Stored>,
 ) -> Result<(), StoreError> {
     for (r, _) in rows {
         match &r.events {
@@ -168,7 +189,7 @@ fn link_pending_media(client: &mut PgClient, rows: &[(&NewRecord, i64)]) -> Resu
 
 /// Outcomes in batch order: a key's first occurrence is new unless the
 /// database had it; every later one replaces the one before.
-fn outcomes(batch: &[NewRecord], existing: &HashMap<(i64, &str), i64>) -> Vec<WriteOutcome> {
+fn outcomes(batch: &[NewRecord], existing: &HashMap<(i64, &str), Stored>) -> Vec<WriteOutcome> {
     let mut seen: HashSet<(i64, &str)> = HashSet::with_capacity(batch.len());
     batch
         .iter()
@@ -208,15 +229,23 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
-/// Time of every key of `keys` already stored.
+/// What a replacement changes the counts of: the stored record's time and
+/// numbers.
+struct Stored {
+    time: i64,
+    caller: String,
+    callee: String,
+}
+
+/// Every key of `keys` already stored, with its time and numbers.
 fn old_times<'a>(
     client: &mut PgClient,
     keys: &[(i64, &'a str)],
-) -> Result<HashMap<(i64, &'a str), i64>, StoreError> {
+) -> Result<HashMap<(i64, &'a str), Stored>, StoreError> {
     let apps: Vec<i64> = keys.iter().map(|k| k.0).collect();
     let sessions: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let rows = client.query(
-        "SELECT c.sdk_app_id, c.session_id, c.time \
+        "SELECT c.sdk_app_id, c.session_id, c.time, c.caller, c.callee \
          FROM unnest($1::bigint[], $2::text[]) AS k (sdk_app_id, session_id) \
          JOIN cdr c ON c.sdk_app_id = k.sdk_app_id AND c.session_id = k.session_id",
         &[&apps, &sessions],
@@ -229,7 +258,14 @@ fn old_times<'a>(
         let app: i64 = row.get(0);
         let session: &str = row.get(1);
         if let Some(&i) = index.get(&(app, session)) {
-            found.insert(keys[i], row.get::<_, i64>(2));
+            found.insert(
+                keys[i],
+                Stored {
+                    time: row.get(2),
+                    caller: row.get(3),
+                    callee: row.get(4),
+                },
+            );
         }
     }
     Ok(found)

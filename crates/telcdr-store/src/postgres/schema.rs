@@ -241,6 +241,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sdk_app_id, session_id)
     );
     "#,
+    // 3: counts of busy numbers, so that a phone filter's exact total does
+    // not walk every call of a number that makes thousands (see phones.rs).
+    r#"
+    -- Numbers a filter found with many calls in its window; from then on
+    -- every record write keeps their buckets.
+    CREATE TABLE cdr_busy_phone (
+        sdk_app_id bigint NOT NULL,
+        phone      text   COLLATE "C" NOT NULL,
+        PRIMARY KEY (sdk_app_id, phone)
+    );
+    -- A busy number's records per period, at the spans of cdr_bucket; side
+    -- 0 counts the records it is the caller of, side 1 the callee of.
+    CREATE TABLE cdr_phone_bucket (
+        sdk_app_id bigint   NOT NULL,
+        phone      text     COLLATE "C" NOT NULL,
+        side       smallint NOT NULL,
+        span       bigint   NOT NULL,
+        start      bigint   NOT NULL,
+        count      bigint   NOT NULL,
+        PRIMARY KEY (sdk_app_id, phone, side, span, start)
+    );
+    -- Records whose caller and callee are both among a filter's numbers
+    -- (counted once by each side): a range per pair of numbers.
+    CREATE INDEX cdr_by_pair ON cdr (sdk_app_id, caller, callee, time);
+    "#,
 ];
 
 /// The schema version this build writes and understands.

@@ -69,6 +69,9 @@ pub fn fresh_stores(sqlite: SqliteOptions) -> Vec<Fresh> {
         let options = StoreOptions {
             postgres: PgOptions {
                 readers: 2,
+                // Low, so that the tests' few calls per number reach both
+                // ways of counting a number (see postgres/phones.rs).
+                busy_phone_calls: 3,
                 ..PgOptions::default()
             },
             ..options
