@@ -122,10 +122,14 @@ fn config_of(url: &str) -> Result<Config, StoreError> {
     // The hot path runs a handful of fixed statements (and the plpgsql
     // window function's), thousands of times a second: plan each once.
     // Left to itself, PostgreSQL re-plans them per call (custom plans),
-    // which cost more than executing them.
+    // which cost more than executing them. JIT off: a generic plan's
+    // estimates can cross jit_above_cost (a phone filter's pair ranges do
+    // at 10M records), and compiling cost tens of milliseconds per query
+    // that runs in one.
+    const SESSION: &str = "-c plan_cache_mode=force_generic_plan -c jit=off";
     let options = match config.get_options() {
-        Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
-        None => "-c plan_cache_mode=force_generic_plan".to_owned(),
+        Some(given) => format!("{given} {SESSION}"),
+        None => SESSION.to_owned(),
     };
     config.options(&options);
     Ok(config)

@@ -213,6 +213,14 @@ fn phone_page(
     let cut = CutArrays::of(query.start, query.end);
     let offset = query.offset.min(i64::MAX as u64) as i64;
     let limit = i64::from(query.limit);
+    // The plans are generic (planned once per connection), so two parts are
+    // written so that no estimate can pick a plan that reads the table per
+    // match: the pairs as a row comparison, which only cdr_by_pair's
+    // (caller, callee, time) can bound (with `caller = .. AND callee = ..`
+    // the caller index filtering on callee looked as cheap, and at 10M
+    // records it fetched a busy number's every row); the bodies through a
+    // LATERAL that OFFSET 0 keeps a key look-up per page row.
+    //
     // Each number's side contributes the newest `offset + limit` matches
     // and any tied with the last of them: the time of that last one comes
     // from the index in order (no sort of a busy number's every call).
@@ -250,8 +258,10 @@ fn phone_page(
                   - (SELECT sum(x.n) FROM unnest($4::text[]) AS a (phone) \
                      CROSS JOIN unnest($4::text[]) AS b (phone) \
                      CROSS JOIN LATERAL (SELECT count(*) AS n FROM cdr \
-                       WHERE sdk_app_id = $1 AND caller = a.phone AND callee = b.phone \
-                       AND time BETWEEN $2 AND $3) x)::bigint AS total, \
+                       WHERE sdk_app_id = $1 \
+                       AND (caller, callee, time) BETWEEN (a.phone, b.phone, $2) \
+                                                      AND (a.phone, b.phone, $3)) x)::bigint \
+                  AS total, \
                   ARRAY(SELECT DISTINCT phone FROM calls WHERE NOT busy AND n >= $13::bigint) AS hot), \
          page AS ( \
            SELECT u.time, u.session_id FROM ( \
@@ -270,8 +280,8 @@ fn phone_page(
                            ORDER BY time DESC OFFSET $7::bigint - 1 LIMIT 1), $2)) m) u \
            ORDER BY u.time DESC, u.session_id ASC LIMIT $5 OFFSET $6) \
          SELECT t.total, t.hot, c.body \
-         FROM totals t LEFT JOIN (page p JOIN cdr c \
-           ON c.sdk_app_id = $1 AND c.session_id = p.session_id) ON true \
+         FROM totals t LEFT JOIN (page p CROSS JOIN LATERAL (SELECT body FROM cdr \
+           WHERE sdk_app_id = $1 AND session_id = p.session_id OFFSET 0) c) ON true \
          ORDER BY p.time DESC, p.session_id ASC",
         &[
             &query.sdk_app_id,
