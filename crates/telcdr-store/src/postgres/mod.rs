@@ -25,6 +25,8 @@ mod records;
 mod schema;
 mod search;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use postgres::{Client, Config, NoTls};
@@ -190,9 +192,13 @@ impl TxConnection for WriteConnection {
 
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
-    writer: Writer<WriteConnection>,
+    // Shared with the threads that mark numbers busy (see `query_cdrs`).
+    writer: Arc<Writer<WriteConnection>>,
     readers: PgPool,
     busy_phone_calls: u64,
+    /// Numbers being marked busy now, so that the queries meanwhile do not
+    /// queue the same pass again.
+    marking: Arc<Mutex<HashSet<(i64, String)>>>,
 }
 
 impl PgStore {
@@ -212,15 +218,16 @@ impl PgStore {
             other => other,
         })?;
         Ok(PgStore {
-            writer: Writer::spawn(
+            writer: Arc::new(Writer::spawn(
                 "telcdr-pg-writer",
                 WriteConnection {
                     config: config.clone(),
                     client: Some(PgClient::new(client)),
                 },
-            )?,
+            )?),
             readers: PgPool::new(config, options.readers.max(1)),
             busy_phone_calls: options.busy_phone_calls,
+            marking: Arc::default(),
         })
     }
 
@@ -254,6 +261,50 @@ pub fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError
     Ok(format!("{}/{name}{query}", &base[..authority_end]))
 }
 
+impl PgStore {
+    /// Marks `phones` busy on a thread of its own: the pass over a
+    /// hotline's calls takes a while at 10M records, and the query that
+    /// found it (or the next ones, which count it the long way meanwhile)
+    /// should not wait for it. The page is right either way; if marking
+    /// fails, the next filter that finds the number busy tries again.
+    fn mark_busy_later(&self, sdk_app_id: i64, numbers: Vec<String>) {
+        let numbers: Vec<String> = {
+            let Ok(mut marking) = self.marking.lock() else {
+                return;
+            };
+            numbers
+                .into_iter()
+                .filter(|number| marking.insert((sdk_app_id, number.clone())))
+                .collect()
+        };
+        if numbers.is_empty() {
+            return;
+        }
+        let done = move |marking: &Mutex<HashSet<(i64, String)>>, numbers: &[String]| {
+            if let Ok(mut marking) = marking.lock() {
+                for number in numbers {
+                    marking.remove(&(sdk_app_id, number.clone()));
+                }
+            }
+        };
+        let (writer, marking) = (Arc::clone(&self.writer), Arc::clone(&self.marking));
+        let listed = numbers.clone();
+        let spawned = std::thread::Builder::new()
+            .name("telcdr-pg-busy".into())
+            .spawn(move || {
+                let to_mark = numbers.clone();
+                let _ = writer.call(to_mark.len(), move |conn| {
+                    phones::mark_busy(conn.client()?, sdk_app_id, &to_mark)
+                });
+                done(&marking, &numbers);
+            });
+        if spawned.is_err() {
+            // No thread to spare: a later filter asks again.
+            done(&self.marking, &listed);
+        }
+    }
+}
+
 impl Store for PgStore {
     fn put_records(&self, batch: Vec<NewRecord>) -> Result<Vec<WriteOutcome>, StoreError> {
         if batch.is_empty() {
@@ -269,13 +320,7 @@ impl Store for PgStore {
             .readers
             .with(|client| query::query_cdrs(client, query, self.busy_phone_calls))?;
         if !answer.newly_busy.is_empty() {
-            // Once per number: later totals read its buckets. The page is
-            // right either way; if marking fails, the next filter that finds
-            // the number busy tries again.
-            let (app, phones) = (query.sdk_app_id, answer.newly_busy);
-            let _ = self.writer.call(phones.len(), move |conn| {
-                phones::mark_busy(conn.client()?, app, &phones)
-            });
+            self.mark_busy_later(query.sdk_app_id, answer.newly_busy);
         }
         Ok(answer.page)
     }
