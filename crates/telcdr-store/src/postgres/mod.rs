@@ -414,14 +414,8 @@ impl Store for PgStore {
     }
 
     fn export_meta(&self) -> Result<StoreMeta, StoreError> {
-        self.readers.with(|client| {
-            client
-                .raw()
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-            let meta = copy::export_meta(client);
-            let _ = client.raw().batch_execute("COMMIT");
-            meta
-        })
+        self.readers
+            .with(|client| client.in_snapshot(copy::export_meta))
     }
 
     fn import_meta(&self, meta: &StoreMeta) -> Result<(), StoreError> {
@@ -640,14 +634,8 @@ impl Store for PgStore {
     }
 
     fn export_push_state(&self) -> Result<PushState, StoreError> {
-        self.readers.with(|client| {
-            client
-                .raw()
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-            let state = push::export_push_state(client);
-            let _ = client.raw().batch_execute("COMMIT");
-            state
-        })
+        self.readers
+            .with(|client| client.in_snapshot(push::export_push_state))
     }
 
     fn import_push_state(&self, state: &PushState) -> Result<(), StoreError> {

@@ -31,6 +31,28 @@ pub struct PgClient {
 }
 
 impl PgClient {
+    /// Runs `read` inside one read-only REPEATABLE READ transaction, so that
+    /// its several statements see one snapshot. On an error the transaction
+    /// is rolled back, leaving the pooled connection outside any (a broken
+    /// connection has none to leave).
+    pub(crate) fn in_snapshot<T>(
+        &mut self,
+        read: impl FnOnce(&mut PgClient) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.raw()
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        match read(self) {
+            Ok(value) => {
+                self.raw().batch_execute("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.raw().batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     pub(crate) fn new(client: Client) -> PgClient {
         PgClient {
             client,

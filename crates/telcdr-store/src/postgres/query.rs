@@ -56,22 +56,7 @@ fn window_page_any(client: &mut PgClient, query: &CdrQuery) -> Result<CdrPage, S
         // One statement: its own snapshot, no transaction needed.
         return window_page_in_sql(client, query);
     }
-    client
-        .raw()
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-    let page = window_page(client, query);
-    match page {
-        Ok(page) => {
-            client.raw().batch_execute("COMMIT")?;
-            Ok(page)
-        }
-        Err(e) => {
-            // Leave the pooled connection outside any transaction; a broken
-            // connection has none to leave.
-            let _ = client.raw().batch_execute("ROLLBACK");
-            Err(e)
-        }
-    }
+    client.in_snapshot(|client| window_page(client, query))
 }
 
 /// The bucket and count reads of [`window::locate`] on one connection.
