@@ -64,6 +64,10 @@ impl BucketSource for Buckets<'_> {
     }
 }
 
+/// The rowids of an unfiltered page, from the time index alone.
+pub(super) const PAGE_IDS: &str = "SELECT id FROM cdr WHERE sdk_app_id = ?1 \
+     AND time BETWEEN ?2 AND ?3 ORDER BY time DESC, session_id ASC LIMIT ?4 OFFSET ?5";
+
 /// No filters: the total from the buckets, and the page read from the top
 /// of the finest segment that holds its first row.
 fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreError> {
@@ -82,10 +86,7 @@ fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreErro
     // The page's rowids come from the time index alone (it holds time,
     // session id and rowid), so the rows skipped by OFFSET are never read;
     // only the page's bodies are.
-    let mut ids = conn.prepare_cached(
-        "SELECT id FROM cdr WHERE sdk_app_id = ?1 AND time BETWEEN ?2 AND ?3 \
-         ORDER BY time DESC, session_id ASC LIMIT ?4 OFFSET ?5",
-    )?;
+    let mut ids = conn.prepare_cached(PAGE_IDS)?;
     let ids = ids
         .query_map(
             params![
