@@ -64,8 +64,12 @@ impl BucketSource for Buckets<'_> {
     }
 }
 
-/// The rowids of an unfiltered page, from the time index alone.
-pub(super) const PAGE_IDS: &str = "SELECT id FROM cdr WHERE sdk_app_id = ?1 \
+/// The bodies of an unfiltered page. The walk goes down the time index
+/// (it holds time, session id and rowid) and seeks a row only after the
+/// OFFSET check (SQLite's deferred seek), so the skipped rows are never
+/// read. One statement, not a rowid query and a look-up per row: each
+/// statement run costs a bind, a step and a reset, a tenth of a page's CPU.
+pub(super) const PAGE_BODIES: &str = "SELECT body FROM cdr WHERE sdk_app_id = ?1 \
      AND time BETWEEN ?2 AND ?3 ORDER BY time DESC, session_id ASC LIMIT ?4 OFFSET ?5";
 
 /// No filters: the total from the buckets, and the page read from the top
@@ -83,11 +87,8 @@ fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreErro
     let Some(PageStart { top, skip }) = start.filter(|_| query.limit > 0) else {
         return Ok(page);
     };
-    // The page's rowids come from the time index alone (it holds time,
-    // session id and rowid), so the rows skipped by OFFSET are never read;
-    // only the page's bodies are.
-    let mut ids = conn.prepare_cached(PAGE_IDS)?;
-    let ids = ids
+    let mut bodies = conn.prepare_cached(PAGE_BODIES)?;
+    page.records = bodies
         .query_map(
             params![
                 query.sdk_app_id,
@@ -96,13 +97,9 @@ fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreErro
                 i64::from(query.limit),
                 skip as i64
             ],
-            |row| row.get::<_, i64>(0),
+            |row| row.get::<_, Vec<u8>>(0),
         )?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut body = conn.prepare_cached("SELECT body FROM cdr WHERE id = ?1")?;
-    for id in ids {
-        page.records.push(body.query_row([id], |row| row.get(0))?);
-    }
     Ok(page)
 }
 

@@ -281,7 +281,7 @@ fn page_queries_are_not_replanned_when_offsets_change() {
     let (runs, reprepares) = store
         .readers
         .with(|conn| {
-            let stmt = conn.prepare_cached(query::PAGE_IDS)?;
+            let stmt = conn.prepare_cached(query::PAGE_BODIES)?;
             Ok((
                 stmt.get_status(rusqlite::StatementStatus::Run),
                 stmt.get_status(rusqlite::StatementStatus::RePrepare),
@@ -398,19 +398,36 @@ fn hot_path_query_plans_use_indexes() {
     let conn = Connection::open(&path).unwrap();
     let plan = |sql: &str| -> String {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
-            .join("; ")
+        let params = vec![1i64; stmt.parameter_count()];
+        stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+        .join("; ")
     };
-    let page = plan(
-        "SELECT body FROM cdr WHERE sdk_app_id = 1 AND time BETWEEN 1 AND 2 \
-         ORDER BY time DESC, session_id ASC LIMIT 10 OFFSET 5",
-    );
+    let page = plan(query::PAGE_BODIES);
     assert!(
         page.contains("cdr_by_time") && !page.contains("TEMP B-TREE"),
         "{page}"
+    );
+    // A row skipped by OFFSET is never read: the table is sought (a
+    // deferred seek) before the OFFSET check, its body read only after.
+    let opcodes: Vec<String> = conn
+        .prepare(&format!("EXPLAIN {}", query::PAGE_BODIES))
+        .unwrap()
+        .query_map(rusqlite::params_from_iter([1i64; 5]), |r| {
+            r.get::<_, String>(1)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let at = |op: &str| opcodes.iter().position(|o| o == op);
+    let (seek, offset, column) = (at("DeferredSeek"), at("IfPos"), at("Column"));
+    assert!(
+        seek.is_some() && seek < offset && offset < column,
+        "{opcodes:?}"
     );
     let count = plan("SELECT count(*) FROM cdr WHERE sdk_app_id = 1 AND time BETWEEN 1 AND 2");
     assert!(count.contains("COVERING INDEX cdr_by_time"), "{count}");
