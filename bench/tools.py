@@ -420,8 +420,9 @@ def cmd_report_postgres(outdir):
     P = lines.append
     P("telcdr on PostgreSQL %s, %s records, %s, %s cores, %s GiB" % (
         st.get("postgres"), st["count"], st.get("cpu"), st.get("nproc"), st.get("mem_gib")))
-    P("cluster: %s; pinning: %s; concurrency %s, %s s per run" % (
-        st.get("pg_settings"), st.get("pinning"), st["concurrency"], st["duration"]))
+    P("cluster: %s; pinning: %s; concurrency %s, %s s per run; telcdr's read connections: %s" % (
+        st.get("pg_settings"), st.get("pinning"), st["concurrency"], st["duration"],
+        st.get("telcdr_readers", st["concurrency"])))
     P("")
     imp = st.get("import", {})
     P("import                                           seconds    records/s")
