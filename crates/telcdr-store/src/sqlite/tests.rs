@@ -246,8 +246,6 @@ fn totals_across_hour_edges() {
     }
 }
 
-/// Pages at every offset, including deep ones that start in an older hour,
-/// equal the same slice of the full ordered list.
 /// A page query is planned once per connection, however its LIMIT and
 /// OFFSET change: re-planning on every bind cost a twelfth of a page's CPU.
 #[test]
@@ -291,6 +289,8 @@ fn page_queries_are_not_replanned_when_offsets_change() {
     assert_eq!((runs, reprepares), (5, 0));
 }
 
+/// Pages at every offset, including deep ones that start in an older hour,
+/// equal the same slice of the full ordered list.
 #[test]
 fn deep_pages_match_the_full_order() {
     let (_dir, path) = temp();
