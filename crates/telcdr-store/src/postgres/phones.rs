@@ -18,6 +18,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use postgres::SimpleQueryMessage;
+
 use super::{LOCK_RECORDS, PgClient};
 use crate::StoreError;
 use crate::window::SPANS;
@@ -46,6 +48,47 @@ impl BusyPhones {
             &[&apps],
         )? {
             busy.0.entry(row.get(0)).or_default().insert(row.get(1));
+        }
+        Ok(busy)
+    }
+
+    /// Takes the records lock and reads the busy numbers of `sdk_app_ids`
+    /// in one round trip, which every record write pays: two statements in
+    /// one simple query. In READ COMMITTED the second takes its snapshot
+    /// after the first returns, so a number another process marked busy
+    /// while this one waited for the lock is seen, as with two round trips.
+    pub(crate) fn lock_and_read(
+        client: &mut PgClient,
+        sdk_app_ids: &[i64],
+    ) -> Result<Self, StoreError> {
+        let mut apps = sdk_app_ids.to_vec();
+        apps.sort_unstable();
+        apps.dedup();
+        // Integers only: nothing in this text comes from a request.
+        let list = apps
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT pg_advisory_xact_lock({LOCK_RECORDS}); \
+             SELECT sdk_app_id, phone FROM cdr_busy_phone WHERE sdk_app_id IN ({list})"
+        );
+        let mut busy = BusyPhones::default();
+        for message in client.raw().simple_query(&sql)? {
+            // The lock's one row has one column; a busy number's has two.
+            let SimpleQueryMessage::Row(row) = message else {
+                continue;
+            };
+            if row.len() != 2 {
+                continue;
+            }
+            if let (Some(app), Some(phone)) = (row.get(0), row.get(1)) {
+                let app = app.parse::<i64>().map_err(|e| {
+                    StoreError::Database(format!("cdr_busy_phone.sdk_app_id {app:?}: {e}"))
+                })?;
+                busy.0.entry(app).or_default().insert(phone.to_owned());
+            }
         }
         Ok(busy)
     }

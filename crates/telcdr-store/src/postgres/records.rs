@@ -18,8 +18,8 @@ use std::io::Write;
 
 use postgres::types::ToSql;
 
+use super::PgClient;
 use super::phones::{BusyPhones, PhoneDeltas, bump_phone_buckets};
-use super::{LOCK_RECORDS, PgClient};
 use crate::window::BucketDeltas;
 use crate::{NewRecord, StoreError, WriteOutcome};
 
@@ -34,9 +34,8 @@ pub(crate) fn write_records(
     client: &mut PgClient,
     batch: &[NewRecord],
 ) -> Result<Vec<WriteOutcome>, StoreError> {
-    client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_RECORDS])?;
     let apps: Vec<i64> = batch.iter().map(|r| r.sdk_app_id).collect();
-    let busy = BusyPhones::of_apps(client, &apps)?;
+    let busy = BusyPhones::lock_and_read(client, &apps)?;
 
     // Fold the batch: per key, the index of its last occurrence and how many
     // times it came.
