@@ -4,9 +4,9 @@
 
 use postgres::Row;
 
+use super::PgClient;
 use super::phones::{BusyPhones, PhoneDeltas, bump_phone_buckets};
 use super::records::bump_buckets;
-use super::{LOCK_RECORDS, PgClient};
 use crate::window::BucketDeltas;
 use crate::{
     AppSettings, AppView, MediaObject, PendingMedia, StoreError, StoredRecord, WindowRecord,
@@ -395,7 +395,7 @@ pub(crate) fn delete_records(
     sdk_app_id: i64,
     session_ids: &[String],
 ) -> Result<u64, StoreError> {
-    client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_RECORDS])?;
+    let busy = BusyPhones::lock_and_read(client, &[sdk_app_id])?;
     let rows = client.query(
         "DELETE FROM cdr WHERE sdk_app_id = $1 AND session_id = ANY($2) \
          RETURNING time, caller, callee",
@@ -409,7 +409,6 @@ pub(crate) fn delete_records(
         "DELETE FROM media WHERE sdk_app_id = $1 AND session_id = ANY($2)",
         &[&sdk_app_id, &session_ids],
     )?;
-    let busy = BusyPhones::of_apps(client, &[sdk_app_id])?;
     let mut deltas = BucketDeltas::default();
     let mut phone_deltas = PhoneDeltas::default();
     for row in &rows {

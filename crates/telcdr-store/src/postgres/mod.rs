@@ -280,6 +280,7 @@ impl PgStore {
         if numbers.is_empty() {
             return;
         }
+        let numbers = Arc::new(numbers);
         let done = move |marking: &Mutex<HashSet<(i64, String)>>, numbers: &[String]| {
             if let Ok(mut marking) = marking.lock() {
                 for number in numbers {
@@ -288,11 +289,11 @@ impl PgStore {
             }
         };
         let (writer, marking) = (Arc::clone(&self.writer), Arc::clone(&self.marking));
-        let listed = numbers.clone();
+        let listed = Arc::clone(&numbers);
         let spawned = std::thread::Builder::new()
             .name("telcdr-pg-busy".into())
             .spawn(move || {
-                let to_mark = numbers.clone();
+                let to_mark = Arc::clone(&numbers);
                 let _ = writer.call(to_mark.len(), move |conn| {
                     phones::mark_busy(conn.client()?, sdk_app_id, &to_mark)
                 });

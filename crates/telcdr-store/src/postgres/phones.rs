@@ -32,26 +32,12 @@ pub(crate) enum Side {
 }
 
 /// The busy numbers of some tenants, read under the records lock at the
-/// start of a write so that a number marked busy meanwhile is not missed.
+/// start of a write or delete so that a number marked busy meanwhile is not
+/// missed.
 #[derive(Debug, Default)]
 pub(crate) struct BusyPhones(HashMap<i64, HashSet<String>>);
 
 impl BusyPhones {
-    /// The busy numbers of `sdk_app_ids`. The caller holds the records lock.
-    pub(crate) fn of_apps(client: &mut PgClient, sdk_app_ids: &[i64]) -> Result<Self, StoreError> {
-        let mut apps = sdk_app_ids.to_vec();
-        apps.sort_unstable();
-        apps.dedup();
-        let mut busy = BusyPhones::default();
-        for row in client.query(
-            "SELECT sdk_app_id, phone FROM cdr_busy_phone WHERE sdk_app_id = ANY($1)",
-            &[&apps],
-        )? {
-            busy.0.entry(row.get(0)).or_default().insert(row.get(1));
-        }
-        Ok(busy)
-    }
-
     /// Takes the records lock and reads the busy numbers of `sdk_app_ids`
     /// in one round trip, which every record write pays: two statements in
     /// one simple query. In READ COMMITTED the second takes its snapshot
