@@ -354,12 +354,23 @@ pub(crate) fn sessions_with_phone(
     sdk_app_id: i64,
     phone: &str,
 ) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT session_id FROM cdr WHERE sdk_app_id = ?1 AND caller = ?2 \
-         UNION SELECT session_id FROM cdr WHERE sdk_app_id = ?1 AND callee = ?2 \
+    // Every week that holds a record of the app, through the phone indexes.
+    let Some((first_week, last_week)) =
+        super::query::phone_weeks(conn, sdk_app_id, i64::MIN, i64::MAX)?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} SELECT session_id FROM cdr \
+         WHERE sdk_app_id = ?1 AND time / 604800 IN weeks AND caller = ?2 \
+         UNION SELECT session_id FROM cdr \
+         WHERE sdk_app_id = ?1 AND time / 604800 IN weeks AND callee = ?2 \
          ORDER BY 1",
-    )?;
-    let rows = stmt.query_map(params![sdk_app_id, phone], |row| row.get(0))?;
+        super::query::weeks_table(3)
+    ))?;
+    let rows = stmt.query_map(params![sdk_app_id, phone, first_week, last_week], |row| {
+        row.get(0)
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

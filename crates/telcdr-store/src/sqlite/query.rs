@@ -103,6 +103,71 @@ fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreErro
     Ok(page)
 }
 
+/// The (rowid, time) of the records whose `column` (caller or callee) is
+/// one of `phones` numbers, from the phone index alone (no row is read).
+/// Parameters: ?1 app, ?2 and ?3 the window, ?4 and ?5 its first and last
+/// week (see [`phone_weeks`]), then the numbers.
+pub(super) fn phone_hits(column: &str, phones: usize) -> String {
+    format!(
+        "{} SELECT id, time FROM cdr \
+         WHERE sdk_app_id = ?1 AND time / 604800 IN weeks AND {column} IN ({}) \
+         AND time BETWEEN ?2 AND ?3",
+        weeks_table(4),
+        placeholders(6, phones)
+    )
+}
+
+/// The weeks (`time / 604800`) from parameter `?first` to `?first+1` as
+/// the table `weeks(w)`. The phone indexes are led by the week (see schema
+/// step 3): a phone query names the weeks of its window with
+/// `time / 604800 IN weeks`, which SQLite turns into one index seek per
+/// week and number. The expression must read exactly so for SQLite to
+/// match it to the indexes.
+pub(super) fn weeks_table(first: usize) -> String {
+    format!(
+        "WITH RECURSIVE weeks(w) AS (SELECT ?{first} UNION ALL SELECT w + 1 FROM weeks \
+         WHERE w < ?{})",
+        first + 1
+    )
+}
+
+/// Seconds per week of the phone indexes' leading `time / 604800`.
+const WEEK: i64 = 604_800;
+
+/// A window of more weeks than this is first narrowed to the app's records,
+/// so that a window of years costs no more seeks than the weeks that hold
+/// records. The API's windows (under 90 days) never need it.
+const WEEKS_BEFORE_NARROWING: i64 = 16;
+
+/// The first and last week of the phone indexes that can hold a record of
+/// `sdk_app_id` in `[start, end]`, or `None` when none can. Integer division
+/// truncates in SQLite as in Rust, and both are monotonic, so the weeks of
+/// the window's ends bound the weeks of every time inside it.
+pub(super) fn phone_weeks(
+    conn: &Connection,
+    sdk_app_id: i64,
+    start: i64,
+    end: i64,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let (mut start, mut end) = (start, end);
+    if end / WEEK - start / WEEK > WEEKS_BEFORE_NARROWING {
+        // Two scalar subqueries: SQLite answers a lone min() or max() with
+        // one index seek, but not both in one.
+        let extent: (Option<i64>, Option<i64>) = conn
+            .prepare_cached(
+                "SELECT (SELECT min(time) FROM cdr WHERE sdk_app_id = ?1), \
+                        (SELECT max(time) FROM cdr WHERE sdk_app_id = ?1)",
+            )?
+            .query_row([sdk_app_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let (Some(first), Some(last)) = extent else {
+            return Ok(None);
+        };
+        start = start.max(first);
+        end = end.min(last);
+    }
+    Ok((start <= end).then_some((start / WEEK, end / WEEK)))
+}
+
 /// `?N, ?N+1, ...` for an IN list of `len` values starting at parameter `from`.
 fn placeholders(from: usize, len: usize) -> String {
     (from..from + len)
@@ -164,17 +229,17 @@ fn filtered_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreEr
         // record matching on both sides is kept once.
         let mut seen = HashSet::new();
         let mut hits: Vec<(i64, i64)> = Vec::new();
+        let Some((first_week, last_week)) =
+            phone_weeks(conn, query.sdk_app_id, query.start, query.end)?
+        else {
+            return Ok(CdrPage::default());
+        };
         for column in ["caller", "callee"] {
-            // (time, rowid) come from the phone index alone; no row is read.
-            let sql = format!(
-                "SELECT id, time FROM cdr \
-                 WHERE sdk_app_id = ?1 AND {column} IN ({}) AND time BETWEEN ?2 AND ?3",
-                placeholders(4, phones.len())
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut stmt = conn.prepare_cached(&phone_hits(column, phones.len()))?;
             let args = base
                 .iter()
                 .cloned()
+                .chain([Value::from(first_week), Value::from(last_week)])
                 .chain(phones.iter().map(|p| Value::from(p.to_string())));
             let mut rows = stmt.query(params_from_iter(args))?;
             while let Some(row) = rows.next()? {

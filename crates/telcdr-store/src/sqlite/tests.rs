@@ -390,6 +390,112 @@ fn filters_use_phones_and_sessions() {
     assert_eq!(q(&["9"], &[]), Vec::<String>::new());
 }
 
+/// Phone matches are found in every week of a window, however long: a
+/// window of many weeks is narrowed to the weeks that hold the app's
+/// records, and erasure finds a number's calls across all of them.
+#[test]
+fn phone_filters_reach_every_week_of_long_windows() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    const WEEK: i64 = 604_800;
+    // Calls a year apart, on week edges and in between, and one record of
+    // another app with the same number.
+    let times = [
+        T0 - 400 * 86_400,
+        (T0 / WEEK) * WEEK - 1,
+        (T0 / WEEK) * WEEK,
+        T0,
+        T0 + 3 * WEEK + 5,
+        T0 + 300 * 86_400,
+    ];
+    let records: Vec<NewRecord> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let mut r = rec(APP, &format!("s{i}"), t);
+            if i % 2 == 0 {
+                r.caller = "8613912345678".into();
+            } else {
+                r.callee = "8613912345678".into();
+            }
+            r
+        })
+        .collect();
+    store.put_records(records).unwrap();
+    let mut other = rec(OTHER, "x", T0);
+    other.caller = "8613912345678".into();
+    store.put_records(vec![other]).unwrap();
+
+    let phone = |start: i64, end: i64| {
+        let page = store
+            .query_cdrs(&CdrQuery {
+                phones: vec!["8613912345678".into()],
+                ..window(APP, start, end)
+            })
+            .unwrap();
+        assert_eq!(page.total as usize, page.records.len());
+        ids(&page)
+    };
+    assert_eq!(
+        phone(i64::MIN, i64::MAX),
+        ["s5", "s4", "s3", "s2", "s1", "s0"]
+    );
+    assert_eq!(phone(T0 - 500 * 86_400, T0), ["s3", "s2", "s1", "s0"]);
+    assert_eq!(phone(times[1], times[4]), ["s4", "s3", "s2", "s1"]);
+    assert_eq!(phone(times[2], times[2]), ["s2"]);
+    assert!(phone(T0 + 301 * 86_400, i64::MAX).is_empty());
+    assert_eq!(
+        store.sessions_with_phone(APP, "8613912345678").unwrap(),
+        ["s0", "s1", "s2", "s3", "s4", "s5"]
+    );
+    assert!(
+        store
+            .sessions_with_phone(OTHER + 1, "8613912345678")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A store made before the phone indexes were led by the week keeps its
+/// records and answers phone queries after the upgrade.
+#[test]
+fn upgrade_rebuilds_the_phone_indexes() {
+    let (_dir, path) = temp();
+    {
+        let conn = Connection::open(&path).unwrap();
+        for (i, step) in schema::MIGRATIONS[..2].iter().enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO cdr (sdk_app_id, session_id, time, caller, callee, direction, \
+             end_status, seat_mail, skill_group_id, revision, body) \
+             VALUES (?1, 'old', ?2, '8613912345678', '864000000001', 0, 1, '', 0, 1, x'7b7d')",
+            rusqlite::params![APP, T0],
+        )
+        .unwrap();
+    }
+    let store = open(&path);
+    let page = store
+        .query_cdrs(&CdrQuery {
+            phones: vec!["8613912345678".into()],
+            ..window(APP, T0 - 10, T0 + 10)
+        })
+        .unwrap();
+    assert_eq!((page.total, page.records), (1, vec![b"{}".to_vec()]));
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'cdr_by_callee'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sql.contains("time / 604800, callee"), "{sql}");
+}
+
 /// The hot-path statements use the indexes rather than a scan or a sort.
 #[test]
 fn hot_path_query_plans_use_indexes() {
@@ -431,10 +537,17 @@ fn hot_path_query_plans_use_indexes() {
     );
     let count = plan("SELECT count(*) FROM cdr WHERE sdk_app_id = 1 AND time BETWEEN 1 AND 2");
     assert!(count.contains("COVERING INDEX cdr_by_time"), "{count}");
-    let phone = plan(
-        "SELECT id, time, session_id FROM cdr WHERE sdk_app_id = 1 AND callee IN ('1','2') AND time BETWEEN 1 AND 2",
-    );
-    assert!(phone.contains("cdr_by_callee"), "{phone}");
+    // Phone hits seek the week-led phone index by app, week and number,
+    // and need nothing else from the row.
+    for column in ["caller", "callee"] {
+        let phone = plan(&query::phone_hits(column, 2));
+        assert!(
+            phone.contains(&format!(
+                "COVERING INDEX cdr_by_{column} (sdk_app_id=? AND <expr>=? AND {column}=?"
+            )),
+            "{phone}"
+        );
+    }
 }
 
 /// A job that fails inside a group is left out; the others in the same
