@@ -14,6 +14,11 @@
 //! group back and the group runs again without the failed job (jobs are
 //! re-runnable closures). Failures are rare (a key request refused, a full
 //! disk), so the retry costs nothing in the common case.
+//!
+//! A bulk load instead streams batches to the thread ([`Writer::stream`]):
+//! it runs alone between groups and commits every so many records as they
+//! arrive, so the writer starts on the first few hundred records rather than
+//! a whole transaction's worth, and no transaction has to be held in memory.
 
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
@@ -86,10 +91,21 @@ where
     }
 }
 
+/// What the writer thread is handed: a job for the next group, or work that
+/// runs alone and manages its own transactions.
+enum Job<C> {
+    Group(Box<dyn WriteJob<C>>),
+    Alone(Box<dyn FnOnce(&mut C) + Send>),
+}
+
+/// Batches queued for a stream ahead of the writer: enough to keep it busy
+/// while the caller produces the next, few enough to bound memory.
+const STREAM_QUEUE: usize = 8;
+
 /// Handle on the writer thread. Dropping it lets the thread finish the jobs
 /// already queued, then joins it.
 pub(crate) struct Writer<C> {
-    sender: Option<Sender<Box<dyn WriteJob<C>>>>,
+    sender: Option<Sender<Job<C>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -125,9 +141,104 @@ impl<C: TxConnection> Writer<C> {
             reply,
             weight,
         };
-        sender.send(Box::new(job)).map_err(|_| StoreError::Closed)?;
+        sender
+            .send(Job::Group(Box::new(job)))
+            .map_err(|_| StoreError::Closed)?;
         // A dropped reply sender means the writer thread died mid-group.
         answer.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Writes `batches`, in order, with `write`, committing once at least
+    /// `commit_every` records (by `weight`) are written since the last
+    /// commit, and at the end. `on_commit` hears each committed
+    /// transaction's results in order, on the caller's thread, while later
+    /// batches are still being written. The first error rolls back the open
+    /// transaction and ends the stream; what was committed stays.
+    pub(crate) fn stream<B, T>(
+        &self,
+        batches: &mut dyn Iterator<Item = B>,
+        commit_every: usize,
+        weight: fn(&B) -> usize,
+        write: impl Fn(&mut C, &B) -> Result<T, StoreError> + Send + 'static,
+        on_commit: &mut dyn FnMut(Vec<T>),
+    ) -> Result<(), StoreError>
+    where
+        B: Send + 'static,
+        T: Send + 'static,
+    {
+        let sender = self.sender.as_ref().ok_or(StoreError::Closed)?;
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<B>(STREAM_QUEUE);
+        let (commit_tx, commit_rx) = mpsc::channel::<Result<Vec<T>, StoreError>>();
+        let work = move |conn: &mut C| {
+            let mut open = false;
+            let outcome = (|| -> Result<(), StoreError> {
+                let mut results = Vec::new();
+                let mut written = 0;
+                for batch in batch_rx.iter() {
+                    if !open {
+                        conn.begin().map_err(StoreError::Database)?;
+                        open = true;
+                    }
+                    results.push(write(conn, &batch)?);
+                    written += weight(&batch);
+                    if written >= commit_every {
+                        conn.commit().map_err(StoreError::Database)?;
+                        open = false;
+                        written = 0;
+                        // The caller may have stopped listening: then the
+                        // next receive finds the batch channel closed.
+                        let _ = commit_tx.send(Ok(std::mem::take(&mut results)));
+                    }
+                }
+                if open {
+                    conn.commit().map_err(StoreError::Database)?;
+                    open = false;
+                    let _ = commit_tx.send(Ok(results));
+                }
+                Ok(())
+            })();
+            if let Err(e) = outcome {
+                if open {
+                    let _ = conn.rollback();
+                }
+                let _ = commit_tx.send(Err(e));
+            }
+        };
+        sender
+            .send(Job::Alone(Box::new(work)))
+            .map_err(|_| StoreError::Closed)?;
+
+        let (mut sent, mut committed) = (0usize, 0usize);
+        let mut failed = None;
+        let mut deliver = |commit: Result<Vec<T>, StoreError>| match commit {
+            Ok(results) => {
+                committed += results.len();
+                on_commit(results);
+            }
+            Err(e) => failed = Some(e),
+        };
+        for batch in batches {
+            // A closed channel means the writer stopped on an error, which
+            // is waiting in the commit channel.
+            if batch_tx.send(batch).is_err() {
+                break;
+            }
+            sent += 1;
+            while let Ok(commit) = commit_rx.try_recv() {
+                deliver(commit);
+            }
+        }
+        drop(batch_tx);
+        // Ends when the writer drops its sender: after the last commit or an
+        // error, or when the writer thread died.
+        for commit in commit_rx.iter() {
+            deliver(commit);
+        }
+        match failed {
+            Some(e) => Err(e),
+            None if committed < sent => Err(StoreError::Closed),
+            None => Ok(()),
+        }
     }
 }
 
@@ -141,16 +252,30 @@ impl<C> Drop for Writer<C> {
     }
 }
 
-/// The writer thread's loop: one group transaction per wake-up.
-fn run<C: TxConnection>(mut conn: C, jobs: Receiver<Box<dyn WriteJob<C>>>) {
-    while let Ok(first) = jobs.recv() {
+/// The writer thread's loop: one group transaction per wake-up, and work
+/// that runs alone in its turn.
+fn run<C: TxConnection>(mut conn: C, jobs: Receiver<Job<C>>) {
+    let mut next = None;
+    while let Some(job) = next.take().or_else(|| jobs.recv().ok()) {
+        let first = match job {
+            Job::Group(first) => first,
+            Job::Alone(work) => {
+                work(&mut conn);
+                continue;
+            }
+        };
         let mut weight = first.weight();
         let mut group = vec![first];
         while weight < MAX_GROUP_WEIGHT {
             match jobs.try_recv() {
-                Ok(job) => {
+                Ok(Job::Group(job)) => {
                     weight += job.weight();
                     group.push(job);
+                }
+                Ok(alone) => {
+                    // It runs after this group, in arrival order.
+                    next = Some(alone);
+                    break;
                 }
                 Err(_) => break,
             }

@@ -392,6 +392,33 @@ pub trait Store: Send + Sync + 'static {
     /// batch that names one (sdk_app_id, session_id) twice keeps the last.
     fn put_records(&self, batch: Vec<NewRecord>) -> Result<Vec<WriteOutcome>, StoreError>;
 
+    /// Writes a stream of batches in order, as a bulk load does: a
+    /// transaction commits once at least `commit_every` records are written
+    /// since the last one, and at the end. `on_commit` hears each committed
+    /// transaction's outcomes (one per record, in order) once it is durable,
+    /// while later batches are written. An error ends the stream; the
+    /// transactions committed before it stay. Batches may be small: the
+    /// default gathers them to `commit_every` records for
+    /// [`Store::put_records`]; SQLite writes each as it comes.
+    fn put_record_stream(
+        &self,
+        batches: &mut dyn Iterator<Item = Vec<NewRecord>>,
+        commit_every: usize,
+        on_commit: &mut dyn FnMut(Vec<WriteOutcome>),
+    ) -> Result<(), StoreError> {
+        let mut gathered = Vec::new();
+        for batch in batches {
+            gathered.extend(batch);
+            if gathered.len() >= commit_every {
+                on_commit(self.put_records(std::mem::take(&mut gathered))?);
+            }
+        }
+        if !gathered.is_empty() {
+            on_commit(self.put_records(gathered)?);
+        }
+        Ok(())
+    }
+
     /// Answers one query: exact total plus the requested page.
     fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError>;
 

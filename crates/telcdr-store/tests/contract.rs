@@ -356,6 +356,56 @@ fn bulk_batches_report_new_and_replaced() {
     }
 }
 
+/// A stream of batches commits in transactions of at least `commit_every`
+/// records and reports each one's outcomes in input order, whether the
+/// backend writes batches as they come (SQLite) or gathers them.
+#[test]
+fn record_streams_commit_in_steps_and_report_in_order() {
+    for common::Fresh { name, store, .. } in common::fresh_stores(SqliteOptions::default()) {
+        eprintln!("backend: {name}");
+        let mut batches: Vec<Vec<NewRecord>> = (0..10)
+            .map(|b| {
+                (0..7)
+                    .map(|i| rec(APP, &format!("s{b}-{i}"), T0 + b * 100 + i))
+                    .collect()
+            })
+            .collect();
+        // A session twice in one batch, one again in a later transaction,
+        // and an empty batch.
+        batches[1].push(rec(APP, "s1-0", T0 + 150));
+        batches[9].push(rec(APP, "s0-0", T0 + 5));
+        batches.insert(3, Vec::new());
+
+        let mut commits: Vec<Vec<WriteOutcome>> = Vec::new();
+        store
+            .put_record_stream(&mut batches.into_iter(), 20, &mut |o| commits.push(o))
+            .unwrap();
+        let sizes: Vec<usize> = commits.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [22, 21, 21, 8], "{name}");
+        let replaced: Vec<usize> = commits
+            .concat()
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| **o == WriteOutcome::Replaced)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(replaced, [14, 71], "{name}");
+        assert_eq!(store.record_count().unwrap(), 70, "{name}");
+        let moved = store
+            .query_cdrs(&CdrQuery {
+                session_ids: vec!["s0-0".into(), "s1-0".into()],
+                ..window(APP, T0, T0 + 86_400)
+            })
+            .unwrap();
+        assert_eq!(moved.total, 2, "{name}");
+        assert_eq!(
+            moved.records[0],
+            format!(r#"{{"SessionId":"s1-0","Time":{}}}"#, T0 + 150).into_bytes(),
+            "{name}"
+        );
+    }
+}
+
 /// Pages deep inside one crowded 5-minute slice (PostgreSQL skips such
 /// rows in the time index alone) match the whole listing.
 #[test]

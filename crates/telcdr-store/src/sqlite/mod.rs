@@ -269,6 +269,24 @@ impl Store for SqliteStore {
         })
     }
 
+    /// Each batch is written as it arrives, inside transactions of
+    /// `commit_every` records: the writer need not wait for a whole
+    /// transaction's worth to be parsed, nor hold one in memory.
+    fn put_record_stream(
+        &self,
+        batches: &mut dyn Iterator<Item = Vec<NewRecord>>,
+        commit_every: usize,
+        on_commit: &mut dyn FnMut(Vec<WriteOutcome>),
+    ) -> Result<(), StoreError> {
+        self.writer.stream(
+            &mut batches.filter(|b| !b.is_empty()),
+            commit_every.max(1),
+            Vec::len,
+            |conn, batch: &Vec<NewRecord>| records::write_records(conn, batch),
+            &mut |results: Vec<Vec<WriteOutcome>>| on_commit(results.concat()),
+        )
+    }
+
     fn query_cdrs(&self, query: &CdrQuery) -> Result<CdrPage, StoreError> {
         self.readers.with(|conn| query::query_cdrs(conn, query))
     }

@@ -550,6 +550,66 @@ fn hot_path_query_plans_use_indexes() {
     }
 }
 
+/// A stream commits every `commit_every` records as it goes. An error rolls
+/// back only the open transaction; the caller hears the commits before it,
+/// then the error, and the writer goes on serving.
+#[test]
+fn a_record_stream_commits_as_it_goes_and_stops_at_an_error() {
+    let (_dir, path) = temp();
+    let store = open(&path);
+    let batches = |n: i64| -> Vec<Vec<NewRecord>> {
+        (0..n)
+            .map(|b| {
+                (0..5)
+                    .map(|i| rec(APP, &format!("b{b}r{i}"), T0 + b * 10 + i))
+                    .collect()
+            })
+            .collect()
+    };
+    let mut commits = Vec::new();
+    let result = store.writer.stream(
+        &mut batches(8).into_iter(),
+        10,
+        Vec::len,
+        |conn, batch: &Vec<NewRecord>| {
+            if batch[0].session_id == "b5r0" {
+                return Err(StoreError::Database("disk full".into()));
+            }
+            records::write_records(conn, batch)
+        },
+        &mut |results: Vec<Vec<WriteOutcome>>| commits.push(results.concat().len()),
+    );
+    assert!(
+        matches!(&result, Err(StoreError::Database(m)) if m == "disk full"),
+        "{result:?}"
+    );
+    // b0..b3 in two commits; b4 was written in the transaction b5 failed.
+    assert_eq!(commits, [10, 10]);
+    assert_eq!(store.record_count().unwrap(), 20);
+    assert_eq!(buckets(&path, APP), [(T0 / 3600, 20)]);
+    assert_eq!(
+        store.put_records(vec![rec(APP, "after", T0)]).unwrap(),
+        [WriteOutcome::Inserted]
+    );
+
+    // A writer that dies mid-stream is an error, not a short success.
+    let mut commits = Vec::new();
+    let result = store.writer.stream(
+        &mut batches(4).into_iter(),
+        10,
+        Vec::len,
+        |conn, batch: &Vec<NewRecord>| {
+            if batch[0].session_id == "b2r0" {
+                panic!("the writer dies");
+            }
+            records::write_records(conn, batch)
+        },
+        &mut |results: Vec<Vec<WriteOutcome>>| commits.push(results.concat().len()),
+    );
+    assert!(matches!(result, Err(StoreError::Closed)), "{result:?}");
+    assert_eq!(commits, [10]);
+}
+
 /// A job that fails inside a group is left out; the others in the same
 /// transaction still commit and hear so.
 #[test]

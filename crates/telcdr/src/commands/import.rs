@@ -1,11 +1,11 @@
 //! `telcdr import`: JSON Lines of TelCdrInfo (plus `SdkAppId`) into the store.
 //!
 //! Parser threads validate chunks of lines (`chunks`) while this thread
-//! writes them in input order in batches, so parsing and the store use
-//! every core. A bad line is reported
-//! with its file, line number and reason and nothing of it is written; the
-//! good lines around it are. A record counts as imported only once the batch
-//! holding it is durable.
+//! hands them, in input order, to the store's writer as they come
+//! (`Store::put_record_stream`), so parsing and the store use every core.
+//! A bad line is reported with its file, line number and reason and nothing
+//! of it is written; the good lines around it are. A record counts as
+//! imported only once the transaction holding it is durable.
 //!
 //! With `--media DIR`, the files of DIR are then stored as the records'
 //! recordings, transcripts and voicemails (layout in
@@ -16,14 +16,13 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use telcdr_media::MediaStore;
 use telcdr_model::media_name::MediaName;
-use telcdr_store::{NewRecord, Store, WriteOutcome};
+use telcdr_store::{Store, WriteOutcome};
 
 use super::media::{self as media_files, Owners};
 use chunks::ParsedChunks;
@@ -41,9 +40,10 @@ pub struct ImportArgs {
     /// to store with the records, in the media store TELCDR_MEDIA names
     #[arg(long, value_name = "DIR")]
     media: Option<PathBuf>,
-    /// Records per write transaction; big batches amortise the index pages a
-    /// commit rewrites (a smaller one uses less memory)
-    #[arg(long, default_value_t = 50_000)]
+    /// Records per write transaction: big ones amortise the index pages a
+    /// commit rewrites (on PostgreSQL a transaction's records are also held
+    /// in memory until it is written)
+    #[arg(long, default_value_t = 100_000)]
     batch_size: usize,
 }
 
@@ -58,12 +58,6 @@ pub struct Summary {
 /// Parser threads at most: past four, the store's writer cannot keep up
 /// anyway.
 const MAX_PARSERS: usize = 4;
-
-/// A message from the batching thread.
-enum Parsed {
-    Batch(Vec<NewRecord>),
-    Rejected { line: u64, reason: String },
-}
 
 pub fn run(config: &Config, args: &ImportArgs) -> Result<ExitCode> {
     let store = super::open_store_for_bulk_load(config)?;
@@ -136,69 +130,69 @@ pub fn import_file(
         (Box::new(file), size)
     };
     let progress = progress_bar(size);
-    let mut summary = Summary::default();
     // The store's writer needs a core of its own: with more parsers than
     // spare cores they would take turns with it, and writing is the
     // longer half.
     let parsers = std::thread::available_parallelism()
         .map_or(1, |n| n.get().saturating_sub(1))
         .clamp(1, MAX_PARSERS);
-    // One batch queued while one is written: parsing and writing overlap,
-    // and at most three batches (~130 MB each at the default size) are held.
-    let (tx, rx) = mpsc::sync_channel::<Parsed>(1);
 
-    let read_result = std::thread::scope(|scope| -> Result<()> {
-        let batcher = scope.spawn({
-            let progress = progress.clone();
-            move || {
-                let mut chunks = ParsedChunks::start(scope, input, parsers, &progress);
-                let read = make_batches(&mut chunks, batch_size, &tx);
-                chunks.stop().map_err(io::Error::other)?;
-                read
-            }
-        });
-        let mut write_error = None;
-        for message in rx.iter() {
-            match message {
-                Parsed::Rejected { line, reason } => {
-                    summary.rejected += 1;
+    let mut summary = Summary::default();
+    let mut rejected = 0u64;
+    let result = std::thread::scope(|scope| -> Result<()> {
+        let mut chunks = ParsedChunks::start(scope, input, parsers, &progress);
+        let mut line_base = 0u64;
+        let mut read_error = None;
+        // Each parsed chunk goes to the store as it comes, in input order;
+        // rejected lines are reported on the way, numbered in the whole
+        // input.
+        let mut records = std::iter::from_fn(|| {
+            loop {
+                let chunk = match chunks.next_chunk()? {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        read_error = Some(e);
+                        return None;
+                    }
+                };
+                for (line, reason) in chunk.rejected {
+                    rejected += 1;
+                    let line = line_base + line;
                     progress.suspend(|| eprintln!("{name}:{line}: rejected: {reason}"));
                 }
-                Parsed::Batch(batch) => match write_batch(store, batch, owners.as_deref_mut()) {
-                    Ok(outcomes) => {
-                        for outcome in outcomes {
-                            match outcome {
-                                WriteOutcome::Inserted => summary.inserted += 1,
-                                WriteOutcome::Replaced => summary.replaced += 1,
-                            }
-                        }
-                        progress.set_message(format!(
-                            "{} records",
-                            summary.inserted + summary.replaced
-                        ));
+                line_base += chunk.lines;
+                if !chunk.records.is_empty() {
+                    if let Some(owners) = owners.as_deref_mut() {
+                        owners.learn(&chunk.records);
                     }
-                    Err(e) => {
-                        write_error = Some(e);
-                        break;
-                    }
-                },
+                    return Some(chunk.records);
+                }
             }
-        }
-        // Dropping the receiver stops the batcher at its next send.
-        drop(rx);
-        let read = batcher
-            .join()
-            .map_err(|_| anyhow!("the reader thread of {name} panicked"))?;
-        if let Some(e) = write_error {
+        });
+        let written = store.put_record_stream(&mut records, batch_size, &mut |outcomes| {
+            for outcome in outcomes {
+                match outcome {
+                    WriteOutcome::Inserted => summary.inserted += 1,
+                    WriteOutcome::Replaced => summary.replaced += 1,
+                }
+            }
+            progress.set_message(format!("{} records", summary.inserted + summary.replaced));
+        });
+        chunks.stop().map_err(|e| anyhow!(e))?;
+        if let Err(e) = written {
             return Err(anyhow!(e)).context(format!(
-                "writing records from {name} (the {} records before this batch are stored)",
+                "writing records from {name} (the {} records before this transaction are stored)",
                 summary.inserted + summary.replaced
             ));
         }
-        read.with_context(|| format!("reading {name}"))
+        match read_error {
+            Some(e) => Err(e).with_context(|| format!("reading {name}")),
+            None => Ok(()),
+        }
     });
     progress.finish_and_clear();
-    read_result?;
+    summary.rejected = rejected;
+    result?;
     eprintln!(
         "{name}: {} new, {} replaced, {} rejected",
         summary.inserted, summary.replaced, summary.rejected
@@ -206,60 +200,6 @@ pub fn import_file(
     Ok(summary)
 }
 
-/// Gathers the parsed chunks, in order, into batches of `batch_size` and
-/// sends them with the rejected lines, numbered in the whole input. The
-/// lines read before a read error are still sent.
-fn make_batches(
-    chunks: &mut ParsedChunks,
-    batch_size: usize,
-    tx: &mpsc::SyncSender<Parsed>,
-) -> io::Result<()> {
-    let mut batch = Vec::with_capacity(batch_size);
-    let mut line_base = 0u64;
-    let mut result = Ok(());
-    while let Some(chunk) = chunks.next_chunk() {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        };
-        for (line, reason) in chunk.rejected {
-            let line = line_base + line;
-            if tx.send(Parsed::Rejected { line, reason }).is_err() {
-                return Ok(());
-            }
-        }
-        line_base += chunk.lines;
-        batch.extend(chunk.records);
-        if batch.len() >= batch_size {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-            if tx.send(Parsed::Batch(full)).is_err() {
-                return Ok(());
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = tx.send(Parsed::Batch(batch));
-    }
-    result
-}
-
-/// Writes one batch, first noting its records' ids for the media import.
-fn write_batch(
-    store: &dyn Store,
-    batch: Vec<NewRecord>,
-    owners: Option<&mut Owners>,
-) -> Result<Vec<WriteOutcome>, telcdr_store::StoreError> {
-    if let Some(owners) = owners {
-        owners.learn(&batch);
-    }
-    store.put_records(batch)
-}
-
-/// A bar over the file's bytes, or a spinner for standard input; indicatif
-/// draws nothing when stderr is not a terminal.
 fn progress_bar(size: Option<u64>) -> ProgressBar {
     let bar = match size {
         Some(len) => ProgressBar::new(len).with_style(
