@@ -153,7 +153,8 @@ impl<C: TxConnection> Writer<C> {
     /// commit, and at the end. `on_commit` hears each committed
     /// transaction's results in order, on the caller's thread, while later
     /// batches are still being written. The first error rolls back the open
-    /// transaction and ends the stream; what was committed stays.
+    /// transaction and ends the stream; what was committed stays. The
+    /// stream has the thread to itself: other calls wait until it ends.
     pub(crate) fn stream<B, T>(
         &self,
         batches: &mut dyn Iterator<Item = B>,

@@ -399,7 +399,8 @@ pub trait Store: Send + Sync + 'static {
     /// while later batches are written. An error ends the stream; the
     /// transactions committed before it stay. Batches may be small: the
     /// default gathers them to `commit_every` records for
-    /// [`Store::put_records`]; SQLite writes each as it comes.
+    /// [`Store::put_records`]; SQLite writes each as it comes, and its other
+    /// writes through this store wait until the stream ends.
     fn put_record_stream(
         &self,
         batches: &mut dyn Iterator<Item = Vec<NewRecord>>,
