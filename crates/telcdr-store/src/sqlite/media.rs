@@ -360,13 +360,13 @@ pub(crate) fn sessions_with_phone(
     else {
         return Ok(Vec::new());
     };
+    let (weeks, in_weeks) = (super::query::weeks_table(3), super::query::IN_WEEKS);
     let mut stmt = conn.prepare_cached(&format!(
-        "{} SELECT session_id FROM cdr \
-         WHERE sdk_app_id = ?1 AND time / 604800 IN weeks AND caller = ?2 \
+        "{weeks} SELECT session_id FROM cdr \
+         WHERE sdk_app_id = ?1 AND {in_weeks} AND caller = ?2 \
          UNION SELECT session_id FROM cdr \
-         WHERE sdk_app_id = ?1 AND time / 604800 IN weeks AND callee = ?2 \
-         ORDER BY 1",
-        super::query::weeks_table(3)
+         WHERE sdk_app_id = ?1 AND {in_weeks} AND callee = ?2 \
+         ORDER BY 1"
     ))?;
     let rows = stmt.query_map(params![sdk_app_id, phone, first_week, last_week], |row| {
         row.get(0)

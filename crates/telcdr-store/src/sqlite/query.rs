@@ -110,7 +110,7 @@ fn window_page(conn: &Connection, query: &CdrQuery) -> Result<CdrPage, StoreErro
 pub(super) fn phone_hits(column: &str, phones: usize) -> String {
     format!(
         "{} SELECT id, time FROM cdr \
-         WHERE sdk_app_id = ?1 AND time / 604800 IN weeks AND {column} IN ({}) \
+         WHERE sdk_app_id = ?1 AND {IN_WEEKS} AND {column} IN ({}) \
          AND time BETWEEN ?2 AND ?3",
         weeks_table(4),
         placeholders(6, phones)
@@ -130,6 +130,11 @@ pub(super) fn weeks_table(first: usize) -> String {
         first + 1
     )
 }
+
+/// The condition that puts a phone query on the week-led phone indexes: the
+/// row's week is one of [`weeks_table`]'s. SQLite matches an indexed
+/// expression only when it is written the same way as in schema step 3.
+pub(super) const IN_WEEKS: &str = "time / 604800 IN weeks";
 
 /// Seconds per week of the phone indexes' leading `time / 604800`.
 const WEEK: i64 = 604_800;
